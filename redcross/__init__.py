@@ -1,0 +1,3 @@
+from redcross.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,26 @@
+"""The admin site, in Chinese, titled with the branch's own name."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext as _
+
+from redcross.site import portal_name
+
+class RedCrossAdminSite(admin.AdminSite):
+    site_url = "/"
+    enable_nav_sidebar = True
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        name = portal_name()
+        context["site_header"] = _("%(name)s 管理系统") % {"name": name}
+        context["site_title"] = name
+        context["index_title"] = _("工作台")
+        return context
+
+    def index(self, request, extra_context=None):
+        from redcross.selectors import worker_status
+
+        extra_context = {**(extra_context or {}), "worker_status": worker_status()}
+        return super().index(request, extra_context)

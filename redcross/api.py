@@ -1,0 +1,100 @@
+"""Staff API building blocks: permissions and branch scoping for every viewset."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+
+from redcross.models import Branch
+from redcross.scoping import can_access_branch, scope_queryset, visible_branches
+
+
+class BranchScopedViewSetMixin:
+    """Rows of the user's subtree only; writes into another branch are refused.
+
+    ``branch_field`` is the lookup from a row to its branch (see
+    ``redcross.scoping.scope_queryset``); ``branch_write_field`` is the
+    serializer field that names the branch on create and update.
+    """
+
+    branch_field = "branch"
+    branch_write_field = "branch"
+
+    def get_queryset(self):
+        return scope_queryset(super().get_queryset(), self.request.user, branch_field=self.branch_field)
+
+    def _check_branch(self, serializer) -> None:
+        branch = serializer.validated_data.get(self.branch_write_field)
+        if branch is not None and not can_access_branch(self.request.user, branch):
+            raise ValidationError({self.branch_write_field: [_("您无权操作其他组织的数据")]})
+
+    def perform_create(self, serializer):
+        self._check_branch(serializer)
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        self._check_branch(serializer)
+        super().perform_update(serializer)
+
+
+class ScopedBranchField(serializers.PrimaryKeyRelatedField):
+    """A branch choice limited to the requesting user's subtree."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return visible_branches(request.user) if request else Branch.objects.none()
+
+
+class BranchSerializer(serializers.ModelSerializer):
+    parent = ScopedBranchField(allow_null=True, required=False, label=_("上级组织"))
+
+    class Meta:
+        model = Branch
+        fields = [
+            "id",
+            "name",
+            "short_name",
+            "code",
+            "level",
+            "grassroots_kind",
+            "parent",
+            "address",
+            "phone",
+            "email",
+            "unified_social_credit_code",
+            "public_fundraising_certificate",
+            "is_active",
+        ]
+
+    def validate(self, attrs):
+        # the model's own rules (levels, cycles, grassroots kind) in one place
+        instance = Branch(**{**self._current_values(), **attrs})
+        try:
+            instance.clean()
+        except Exception as exc:  # django ValidationError -> DRF's
+            if hasattr(exc, "message_dict"):
+                raise ValidationError(exc.message_dict) from exc
+            raise
+        return attrs
+
+    def _current_values(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {field: getattr(self.instance, field) for field in self.Meta.fields if field != "parent"} | {
+            "parent": self.instance.parent,
+            "pk": self.instance.pk,
+            "path": self.instance.path,
+        }
+
+
+class BranchViewSet(BranchScopedViewSetMixin, viewsets.ModelViewSet):
+    """The branch tree. Branches are deactivated, never deleted."""
+
+    queryset = Branch.objects.select_related("parent")
+    serializer_class = BranchSerializer
+    branch_field = "id"
+    branch_write_field = "parent"
+    filterset_fields = ["level", "grassroots_kind", "is_active", "parent"]
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    cursor_ordering = ("path", "id")

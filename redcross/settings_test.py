@@ -1,0 +1,30 @@
+"""Test settings: production-like (DEBUG off) but fast and self-contained."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# a fixed, valid Fernet key used only by the test suite
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from redcross.settings import *  # noqa: E402,F403
+from redcross.settings import CACHES, REDIS_URL  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="redcross-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if not REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {**CACHES}
+    CACHES["default"] = {**CACHES["default"], "KEY_PREFIX": "redcross-test"}
+# tasks run in the test process unless a test starts a real worker
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+AXES_ENABLED = True
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

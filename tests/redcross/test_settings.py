@@ -1,0 +1,112 @@
+"""Configuration comes from the environment; mistakes end in one clear line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_KEY = "x7Jq9vK2mN4pR8sT1wY5zB3cF6hL0dG-prod-like-secret-key-for-tests-only"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # the test settings put their own values into os.environ; start from a clean slate
+    ours = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"}
+    base = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("SECURE_")}
+    base.update({"DJANGO_SETTINGS_MODULE": "redcross.settings", "VAR_DIR": str(ROOT / "var" / "settings-test")})
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_without_secret_key_stops_with_one_line():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="portal.example.org")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Configuration error: SECRET_KEY")
+
+
+def test_production_without_allowed_hosts_names_the_variable():
+    result = manage("check", DEBUG="0", SECRET_KEY=PROD_KEY, ALLOWED_HOSTS="")
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: ALLOWED_HOSTS")
+
+
+def test_unreachable_database_stops_with_one_line_naming_database_url():
+    result = manage(
+        "migrate",
+        DEBUG="1",
+        DATABASE_URL="postgres://portal:secret-password@127.0.0.1:1/nowhere",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: DATABASE_URL: cannot connect to portal@127.0.0.1:1/nowhere")
+    assert "secret-password" not in result.stderr
+
+
+def test_malformed_database_url_names_the_variable():
+    result = manage("check", DEBUG="1", DATABASE_URL="mysql://nobody@localhost/x")
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: DATABASE_URL")
+
+
+def test_deploy_check_is_clean_in_production_configuration():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=PROD_KEY,
+        ALLOWED_HOSTS="portal.example.org",
+        FIELD_ENCRYPTION_KEYS="vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_embedded_defaults_are_sqlite_and_filesystem_broker():
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default']['ENGINE']);"
+        "print(settings.CELERY_BROKER_URL);"
+        "print(settings.DATABASES['default']['OPTIONS']['init_command'])"
+    )
+    result = manage("shell", "-c", code, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "django.db.backends.sqlite3" in out
+    assert "filesystem://" in out
+    assert "journal_mode=WAL" in out
+
+
+def test_database_and_redis_urls_switch_backends():
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default']['ENGINE']);"
+        "print(settings.CELERY_BROKER_URL);"
+        "print(settings.CACHES['default']['BACKEND'])"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="1",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    if result.returncode != 0 and "DATABASE_URL: cannot connect" in result.stderr:
+        pytest.skip("no PostgreSQL here")
+    assert result.returncode == 0, result.stderr
+    assert "django.db.backends.postgresql" in result.stdout
+    assert "redis://127.0.0.1:6379/0" in result.stdout
+    assert "RedisCache" in result.stdout
