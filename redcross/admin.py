@@ -59,9 +59,7 @@ class BranchScopedAdminMixin:
     def has_view_history_or_change_history_permission(self, request, obj):
         # simple-history falls back to the last history row for objects outside
         # the queryset; without this a district user could read another's audit trail
-        return super().has_view_history_or_change_history_permission(request, obj) and self._in_scope(
-            request, obj
-        )
+        return super().has_view_history_or_change_history_permission(request, obj) and self._in_scope(request, obj)
 
     def save_model(self, request, obj, form, change):
         # defence in depth: the form already offers only visible branches
@@ -111,9 +109,9 @@ class BranchAdmin(BranchScopedAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         # staff below the city may not move or re-level their own top branch out of their subtree
         user_branch_id = getattr(request.user, "branch_id", None)
-        if obj is not None and not request.user.is_superuser and obj.pk == user_branch_id:
-            if obj.level != BranchLevel.CITY:
-                readonly += ["parent", "level", "code"]
+        own_district = obj is not None and obj.pk == user_branch_id and obj.level != BranchLevel.CITY
+        if own_district and not request.user.is_superuser:
+            readonly += ["parent", "level", "code"]
         return readonly
 
     def has_delete_permission(self, request, obj=None):
@@ -162,4 +160,3 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from redcross.site import portal_name
+
 
 class RedCrossAdminSite(admin.AdminSite):
     site_url = "/"
     enable_nav_sidebar = True
+    index_title = gettext_lazy("工作台")
 
     def each_context(self, request):
         context = super().each_context(request)
         name = portal_name()
         context["site_header"] = _("%(name)s 管理系统") % {"name": name}
         context["site_title"] = name
-        context["index_title"] = _("工作台")
         return context
 
     def index(self, request, extra_context=None):

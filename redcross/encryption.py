@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-_TOKEN_PREFIX = "fernet:"
+_TOKEN_PREFIX = "fernet:"  # noqa: S105  (a marker, not a secret)
 
 
 @cache

@@ -54,9 +54,7 @@ class Branch(models.Model):
         help_text=_("用于捐赠流水号、票据号等编号的前缀，如 XA"),
     )
     level = models.CharField(_("层级"), max_length=12, choices=BranchLevel.choices)
-    grassroots_kind = models.CharField(
-        _("基层组织类型"), max_length=12, choices=GrassrootsKind.choices, blank=True
-    )
+    grassroots_kind = models.CharField(_("基层组织类型"), max_length=12, choices=GrassrootsKind.choices, blank=True)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("上级组织"),
@@ -72,9 +70,7 @@ class Branch(models.Model):
     unified_social_credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc]
     )
-    public_fundraising_certificate = models.CharField(
-        _("公开募捐资格证书编号"), max_length=60, blank=True
-    )
+    public_fundraising_certificate = models.CharField(_("公开募捐资格证书编号"), max_length=60, blank=True)
     bank_account_name = models.CharField(_("开户名称"), max_length=100, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
     bank_account_number = models.CharField(_("银行账号"), max_length=40, blank=True)
@@ -107,9 +103,22 @@ class Branch(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def display_name(self) -> str:
-        return self.short_name or self.name
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            old_path = self.path
+            super().save(*args, **kwargs)
+            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+            if new_path != old_path:
+                # keep the materialised path of this branch and everything below it in step
+                Branch.objects.filter(pk=self.pk).update(path=new_path)
+                self.path = new_path
+                if old_path:
+                    for descendant in Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                        Branch.objects.filter(pk=descendant.pk).update(path=new_path + descendant.path[len(old_path) :])
+        forget_portal_name()
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("红十字会组织不能删除；请改为停用"))
 
     def clean(self) -> None:
         super().clean()
@@ -133,24 +142,9 @@ class Branch(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            old_path = self.path
-            super().save(*args, **kwargs)
-            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            if new_path != old_path:
-                # keep the materialised path of this branch and everything below it in step
-                Branch.objects.filter(pk=self.pk).update(path=new_path)
-                self.path = new_path
-                if old_path:
-                    for descendant in Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                        Branch.objects.filter(pk=descendant.pk).update(
-                            path=new_path + descendant.path[len(old_path) :]
-                        )
-        forget_portal_name()
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("红十字会组织不能删除；请改为停用"))
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
 
 
 class User(AbstractUser):

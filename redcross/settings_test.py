@@ -2,15 +2,18 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # a fixed, valid Fernet key used only by the test suite
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# the suite's own SQLite file and broker folders, apart from a `make run` next to it
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 
-from redcross.settings import *  # noqa: E402,F403
-from redcross.settings import CACHES, REDIS_URL  # noqa: E402
+from redcross.settings import *  # noqa: F403
+from redcross.settings import CACHES, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="redcross-test-media-")

@@ -15,7 +15,7 @@ def _clear_cache():
 @pytest.fixture
 def branch_tree(db):
     """city ─┬─ east ── east_school
-             └─ west ── west_school"""
+    └─ west ── west_school"""
     city = CityBranchFactory()
     east = CountyBranchFactory(parent=city, name="测试市东区红十字会", code="CSE")
     west = CountyBranchFactory(parent=city, name="测试市西区红十字会", code="CSW")

@@ -32,13 +32,11 @@ def _config(var: str, message: str) -> ConfigurationError:
 DEBUG = env.bool("DEBUG", default=False)
 
 # --- secrets -----------------------------------------------------------------
-_DEV_SECRET = "dev-only-insecure-key-never-use-in-production-0123456789abcdefghij"
+_DEV_SECRET = "dev-only-insecure-key-never-use-in-production-0123456789abcdefghij"  # noqa: S105  (DEBUG only)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise _config(
-            "SECRET_KEY", "not set; production needs a random key (or set DEBUG=1 for local development)"
-        )
+        raise _config("SECRET_KEY", "not set; production needs a random key (or set DEBUG=1 for local development)")
     SECRET_KEY = _DEV_SECRET
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
@@ -90,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "redcross.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -175,10 +173,11 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
     # web, worker and beat all publish here; the transport expects the folders to exist
-    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed"):
+    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
 
 CELERY_TIMEZONE = "Asia/Shanghai"

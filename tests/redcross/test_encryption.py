@@ -62,6 +62,9 @@ def test_field_stores_ciphertext_and_rotation_moves_rows_to_the_new_key(keys):
             app_label = "redcross"
             db_table = "test_sensitive"
 
+        def __str__(self) -> str:
+            return str(self.pk)
+
     with connection.schema_editor() as editor:
         editor.create_model(Sensitive)
     try:

@@ -14,6 +14,7 @@ PROD_KEY = "x7Jq9vK2mN4pR8sT1wY5zB3cF6hL0dG-prod-like-secret-key-for-tests-only"
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # the test settings put their own values into os.environ; start from a clean slate
     ours = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"}
+    ours |= {"DJANGO_ALLOW_ASYNC_UNSAFE", "VAR_DIR"}  # set by the e2e and test settings
     base = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("SECURE_")}
     base.update({"DJANGO_SETTINGS_MODULE": "redcross.settings", "VAR_DIR": str(ROOT / "var" / "settings-test")})
     base.update(env)

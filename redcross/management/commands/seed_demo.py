@@ -39,12 +39,49 @@ CITY_CODE = "LZ"
 
 BRANCHES: tuple[DemoBranch, ...] = (
     DemoBranch(CITY_CODE, "澜州市红十字会", BranchLevel.CITY, address="澜州市明德路 88 号", phone="0571-86001234"),
-    DemoBranch("LZDH", "澜州市东湖区红十字会", BranchLevel.COUNTY, CITY_CODE, address="东湖区湖滨路 12 号", phone="0571-86002001"),
-    DemoBranch("LZXJ", "澜州市西江区红十字会", BranchLevel.COUNTY, CITY_CODE, address="西江区文昌街 5 号", phone="0571-86002002"),
-    DemoBranch("LZNS", "澜州市南山区红十字会", BranchLevel.COUNTY, CITY_CODE, address="南山区望岳路 30 号", phone="0571-86002003"),
-    DemoBranch("LZBT", "澜州市北塘区红十字会", BranchLevel.COUNTY, CITY_CODE, address="北塘区运河路 7 号", phone="0571-86002004"),
-    DemoBranch("LZLX", "临溪县红十字会", BranchLevel.COUNTY, CITY_CODE, address="临溪县城关镇人民路 16 号", phone="0571-86002005"),
-    DemoBranch("LZBS", "白石县红十字会", BranchLevel.COUNTY, CITY_CODE, address="白石县新华路 2 号", phone="0571-86002006"),
+    DemoBranch(
+        "LZDH",
+        "澜州市东湖区红十字会",
+        BranchLevel.COUNTY,
+        CITY_CODE,
+        address="东湖区湖滨路 12 号",
+        phone="0571-86002001",
+    ),
+    DemoBranch(
+        "LZXJ",
+        "澜州市西江区红十字会",
+        BranchLevel.COUNTY,
+        CITY_CODE,
+        address="西江区文昌街 5 号",
+        phone="0571-86002002",
+    ),
+    DemoBranch(
+        "LZNS",
+        "澜州市南山区红十字会",
+        BranchLevel.COUNTY,
+        CITY_CODE,
+        address="南山区望岳路 30 号",
+        phone="0571-86002003",
+    ),
+    DemoBranch(
+        "LZBT",
+        "澜州市北塘区红十字会",
+        BranchLevel.COUNTY,
+        CITY_CODE,
+        address="北塘区运河路 7 号",
+        phone="0571-86002004",
+    ),
+    DemoBranch(
+        "LZLX",
+        "临溪县红十字会",
+        BranchLevel.COUNTY,
+        CITY_CODE,
+        address="临溪县城关镇人民路 16 号",
+        phone="0571-86002005",
+    ),
+    DemoBranch(
+        "LZBS", "白石县红十字会", BranchLevel.COUNTY, CITY_CODE, address="白石县新华路 2 号", phone="0571-86002006"
+    ),
     DemoBranch("DHSY", "东湖区实验中学红十字会", BranchLevel.GRASSROOTS, "LZDH", GrassrootsKind.SCHOOL),
     DemoBranch("DHCH", "东湖区春晖社区红十字会", BranchLevel.GRASSROOTS, "LZDH", GrassrootsKind.COMMUNITY),
     DemoBranch("XJDL", "澜州电力有限公司红十字会", BranchLevel.GRASSROOTS, "LZXJ", GrassrootsKind.ENTERPRISE),
@@ -86,7 +123,6 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("donghu", "孙", "雅琴", "LZDH", "东湖区红十字会专职", ("district_staff",)),
     DemoUser("xijiang", "冯", "子轩", "LZXJ", "西江区红十字会专职", ("district_staff",)),
 )
-
 
 
 def feature_seeders():

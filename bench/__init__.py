@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` seeds realistic volumes and prints `name: value unit` lines."""

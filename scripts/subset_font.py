@@ -1,0 +1,207 @@
+#!/usr/bin/env python
+"""Regenerate the PDF fonts in redcross/fonts/ from Debian's Noto Sans CJK.
+
+Extracts the "Noto Sans CJK SC" face from the system .ttc collections
+(package fonts-noto-cjk), subsets it to the GBK repertoire plus common
+Latin/punctuation blocks, and renames the family to "Noto Sans SC GBK" so the
+shipped file can never be confused with (or silently replaced by) a system
+font.
+
+Usage:  .venv/bin/python scripts/subset_font.py [--src-dir DIR] [--out-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTCollection, TTFont
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC_DIR = Path("/usr/share/fonts/opentype/noto")
+OUT_DIR = ROOT / "redcross" / "fonts"
+
+SOURCE_FAMILY = "Noto Sans CJK SC"
+FAMILY = "Noto Sans SC GBK"
+PS_PREFIX = "NotoSansSC-GBK"
+WEIGHTS = ("Regular", "Bold")
+
+# Rare name characters outside GB2312 that must survive (checked after subsetting).
+MUST_HAVE = "喆堃镕昇珺赟"
+
+# Blocks added on top of GBK (inclusive ranges): Latin, pinyin, punctuation,
+# symbols commonly typed into forms, CJK punctuation and full/half-width forms.
+EXTRA_RANGES = [
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1 (¥, ·, ×, ÷ ...)
+    (0x0100, 0x017F),  # Latin Extended-A (pinyin ā ē ī ō ū ...)
+    (0x01CD, 0x01DC),  # pinyin ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ
+    (0x01F8, 0x01F9),  # pinyin ǹ
+    (0x02C6, 0x02DD),  # spacing modifiers (ˇ ˉ ˊ ˋ ˙)
+    (0x2000, 0x206F),  # General Punctuation
+    (0x20A0, 0x20CF),  # currency symbols (€ ...)
+    (0x2100, 0x214F),  # letterlike (℃ № ™)
+    (0x2150, 0x218F),  # number forms (Ⅰ-Ⅻ, ⅰ-ⅻ)
+    (0x2190, 0x21FF),  # arrows
+    (0x2460, 0x24FF),  # enclosed alphanumerics (①-⑳, ⑴-⒇, ⒈-⒛)
+    (0x2500, 0x25FF),  # box drawing, blocks, geometric shapes (■□▲○●)
+    (0x2600, 0x26FF),  # misc symbols (★☆☎✓-ish)
+    (0x2713, 0x2714),  # check marks ✓ ✔
+    (0x2776, 0x2793),  # dingbat circled digits ❶-❿
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x3200, 0x32FF),  # enclosed CJK (㈠-㈩, ㊣)
+    (0xFE10, 0xFE1F),  # vertical forms
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFE50, 0xFE6F),  # small form variants
+    (0xFF00, 0xFFEF),  # halfwidth and fullwidth forms
+]
+
+# OpenType features to keep. Beyond the shaping basics these are what CJK
+# punctuation needs: vertical forms (vert/vrt2), half/proportional widths and
+# contextual punctuation spacing (halt/palt/vhal/vpal/chws/vchw, fwid/hwid/pwid).
+# locl is kept for the ZHS language system only (see keep_only_zhs): it gives
+# Chinese the full-width em dash "——" and SC quote forms.
+# Deliberately dropped: aalt/dlig/hist/ruby (pull in thousands of alternates).
+LAYOUT_FEATURES = [
+    "ccmp", "locl", "calt", "liga", "kern", "mark", "mkmk",
+    "vert", "vrt2", "vkrn", "halt", "palt", "vhal", "vpal", "chws", "vchw",
+    "fwid", "hwid", "pwid",
+]  # fmt: skip
+
+
+def gbk_repertoire() -> set[int]:
+    """Every character reachable by decoding a valid 2-byte GBK sequence."""
+    chars: set[int] = set()
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            if trail == 0x7F:
+                continue
+            with contextlib.suppress(UnicodeDecodeError):  # unassigned code point
+                chars.update(map(ord, bytes((lead, trail)).decode("gbk")))
+    return chars
+
+
+def wanted_codepoints() -> set[int]:
+    cps = gbk_repertoire()
+    for lo, hi in EXTRA_RANGES:
+        cps.update(range(lo, hi + 1))
+    return cps
+
+
+def load_sc_face(ttc_path: Path) -> TTFont:
+    """Return the face of the collection whose family name is exactly SOURCE_FAMILY."""
+    collection = TTCollection(str(ttc_path), lazy=False)
+    for face in collection.fonts:
+        if face["name"].getDebugName(1) == SOURCE_FAMILY:
+            return face
+    raise SystemExit(f"no face named {SOURCE_FAMILY!r} in {ttc_path}")
+
+
+def keep_only_zhs(font: TTFont) -> None:
+    """Drop the JAN/KOR/ZHT/ZHH language systems from GSUB/GPOS.
+
+    Their locl lookups swap in Japanese, Korean and Traditional Chinese glyph
+    shapes; keeping them would nearly double the glyph count (~41k vs ~23k) and
+    make rendering depend on a lang attribute. The subsetter only follows
+    lookups still referenced from the ScriptList, so those glyphs fall away.
+    """
+    for tag in ("GSUB", "GPOS"):
+        if tag not in font:
+            continue
+        for record in font[tag].table.ScriptList.ScriptRecord:
+            script = record.Script
+            script.LangSysRecord = [r for r in script.LangSysRecord if r.LangSysTag.strip() == "ZHS"]
+            script.LangSysCount = len(script.LangSysRecord)
+
+
+def rename(font: TTFont, weight: str) -> None:
+    """Rename the family everywhere a font name lives (name table and CFF)."""
+    replacements = [
+        ("NotoSansCJKsc", PS_PREFIX),
+        ("NotoSansCJKjp", PS_PREFIX),  # the collection shares one CFF named "jp"
+        (SOURCE_FAMILY, FAMILY),
+        ("Noto Sans CJK JP", FAMILY),
+    ]
+
+    def fix(text: str) -> str:
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return text
+
+    name = font["name"]
+    for record in name.names:
+        if record.nameID in (1, 3, 4, 6, 16, 17, 18, 20, 21):
+            record.string = fix(record.toUnicode())
+    # Say in the font itself that this is a modified version (OFL §2 courtesy).
+    for record in name.names:
+        if record.nameID == 5:
+            record.string = record.toUnicode() + "; GBK subset (scripts/subset_font.py)"
+
+    ps_name = f"{PS_PREFIX}-{weight}"
+    assert name.getDebugName(6) == ps_name, name.getDebugName(6)
+    assert name.getDebugName(1) == FAMILY, name.getDebugName(1)
+
+    cff = font["CFF "].cff
+    top = cff[cff.fontNames[0]]
+    cff.fontNames = [ps_name]
+    top.FullName = f"{FAMILY} {weight}"
+    top.FamilyName = FAMILY
+    if hasattr(top, "FDArray"):
+        for fd in top.FDArray:
+            suffix = fd.FontName.split("-", 2)[-1]  # e.g. "Ideographs"
+            fd.FontName = f"{ps_name}-{suffix}"
+
+
+def build(weight: str, src_dir: Path, out_dir: Path, codepoints: set[int]) -> Path:
+    font = load_sc_face(src_dir / f"NotoSansCJK-{weight}.ttc")
+    cmap = font.getBestCmap()
+    options = subset.Options()
+    options.layout_features = LAYOUT_FEATURES
+    options.name_IDs = ["*"]  # keep the whole name table (copyright, licence...)
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.notdef_outline = True
+    options.glyph_names = False
+    options.hinting = True
+    keep_only_zhs(font)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(cp for cp in codepoints if cp in cmap))
+    subsetter.subset(font)
+    rename(font, weight)
+
+    missing = [c for c in MUST_HAVE if ord(c) not in font.getBestCmap()]
+    if missing:
+        raise SystemExit(f"{weight}: required characters missing: {''.join(missing)}")
+
+    out = out_dir / f"{PS_PREFIX}-{weight}.otf"
+    font.recalcTimestamp = False  # keep head.modified from upstream: reproducible output
+    font.save(str(out))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--src-dir", type=Path, default=SRC_DIR)
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+
+    codepoints = wanted_codepoints()
+    gbk = gbk_repertoire()
+    for weight in WEIGHTS:
+        out = build(weight, args.src_dir, args.out_dir, codepoints)
+        check = TTFont(str(out))
+        cmap = check.getBestCmap()
+        lost = sorted(cp for cp in gbk if cp not in cmap)
+        print(
+            f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: "
+            f"{out.stat().st_size / 1e6:.2f} MB, {check['maxp'].numGlyphs} glyphs, "
+            f"{len(cmap)} mapped chars, GBK chars without glyph: {len(lost)}"
+            + (f" ({''.join(map(chr, lost[:20]))}...)" if lost else "")
+        )
+
+
+if __name__ == "__main__":
+    main()
