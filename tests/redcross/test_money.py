@@ -403,7 +403,7 @@ def test_money_field_refuses_negative_by_default():
     assert excinfo.value.error_list[0].code == "min_value"
     with pytest.raises(ValidationError) as excinfo:
         field.run_validators(Decimal("1000000000000.00"))
-    assert excinfo.value.error_list[0].code == "max_whole_digits"
+    assert excinfo.value.error_list[0].code in {"max_digits", "max_whole_digits"}
 
 
 def test_money_field_allow_negative_accepts_reversals():
