@@ -15,7 +15,8 @@ from redcross.validators import (
 
 
 def _id(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17)
+    # stdnum's ric.calc_check_digit takes the number with a check-digit placeholder
+    return body17 + ric.calc_check_digit(body17 + "0")
 
 
 def _uscc(body17: str) -> str:
