@@ -107,3 +107,9 @@ def test_chinese_first_even_for_an_english_browser(client, branch_tree):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="zh-hans">' in page
     assert "信息公开" in page
+
+
+def test_admin_offers_the_language_switch(client, branch_tree):
+    client.force_login(StaffFactory(branch=branch_tree["city"], is_superuser=True))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'name="language" value="en"' in page
