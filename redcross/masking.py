@@ -14,7 +14,7 @@ import re
 
 from django.utils.translation import gettext_lazy
 
-from redcross.validators import parse_cn_phone
+from redcross.validators import fold_full_width, parse_cn_phone
 
 __all__ = [
     "ANONYMOUS_DISPLAY_NAME",
@@ -98,7 +98,7 @@ def mask_phone(phone: str | None) -> str:
         # The extension is dropped: it is not needed to recognise the number.
         return f"{parsed.area_code}-{_mask_middle(parsed.number, 0, 4)}"
 
-    digits = "".join(_DIGIT_RE.findall(phone))
+    digits = "".join(_DIGIT_RE.findall(fold_full_width(phone)))
     if len(digits) < 7:
         # Too short to be a full number: show at most the last 2 digits, and
         # none at all when that would be the whole thing.

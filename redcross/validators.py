@@ -21,6 +21,7 @@ from stdnum.util import clean
 
 __all__ = [
     "CnPhone",
+    "fold_full_width",
     "normalize_cn_id_number",
     "normalize_cn_phone",
     "normalize_uscc",
@@ -153,9 +154,20 @@ class CnPhone:
         return f"{text}-{self.extension}" if self.extension else text
 
 
+# Chinese IMEs often type full-width digits and punctuation (１３８，＋８６，（０１０）).
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "＋": "+", "－": "-", "\u3000": " "})
+
+
+def fold_full_width(text: str) -> str:
+    """Full-width digits, plus, hyphen and ideographic space -> ASCII."""
+    return text.translate(_FULL_WIDTH)
+
+
 def parse_cn_phone(value: Any) -> CnPhone | None:
     """Parse a mainland mobile or landline number; None if it is neither."""
-    text = _text(value).strip()
+    if value is None:
+        return None
+    text = fold_full_width(_text(value)).strip()
     if not text or len(text) > _MAX_INPUT_LENGTH:
         return None
     match = _MOBILE_RE.fullmatch(text)
@@ -182,7 +194,7 @@ def normalize_cn_phone(value: Any) -> str:
     parsed = parse_cn_phone(value)
     if parsed:
         return parsed.compact
-    return "".join(_text(value).split())
+    return "".join(fold_full_width(_text(value)).split())
 
 
 def validate_cn_phone(value: Any) -> None:

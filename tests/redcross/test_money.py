@@ -193,9 +193,9 @@ def test_capital_yuan_round_trips_and_follows_the_zero_rules(fen):
 
 
 def test_capital_cases_never_use_forbidden_characters():
-    for _, expected in CAPITAL_CASES:
+    for amount, expected in CAPITAL_CASES:
         assert not any(char in expected for char in FORBIDDEN)
-        assert not any(char in capital_yuan(_) for char in FORBIDDEN)
+        assert not any(char in capital_yuan(amount) for char in FORBIDDEN)
 
 
 # --- to_yuan -------------------------------------------------------------------

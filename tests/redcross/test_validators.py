@@ -5,9 +5,12 @@ from django.core.exceptions import ValidationError
 from stdnum.cn import ric, uscc
 
 from redcross.validators import (
+    ID_MESSAGES,
+    CnPhone,
     normalize_cn_id_number,
     normalize_cn_phone,
     normalize_uscc,
+    parse_cn_phone,
     validate_cn_id_number,
     validate_cn_phone,
     validate_uscc,
@@ -118,3 +121,170 @@ def test_messages_are_chinese():
     with pytest.raises(ValidationError) as excinfo:
         validate_uscc("123")
     assert "统一社会信用代码" in str(excinfo.value.messages[0])
+
+
+# --- more ID numbers (all invented; region codes from stdnum's table) ---------
+
+
+@pytest.mark.parametrize(
+    "body17",
+    [
+        "11010119900307123",  # 东城区, 1990-03-07
+        "44030420000229456",  # 福田区, leap day 2000
+        "11010320050101123",  # 崇文区 existed until 2010
+        "65010219850615001",
+    ],
+)
+def test_more_valid_id_numbers(body17):
+    number = _id(body17)
+    assert ric.is_valid(number)
+    validate_cn_id_number(number)
+    validate_cn_id_number(f"{number[:6]}-{number[6:14]}-{number[14:]}")
+
+
+@pytest.mark.parametrize(
+    ("body17", "code"),
+    [
+        ("99999919900307123", "invalid_region"),
+        ("11010320150101123", "invalid_region"),  # 崇文区 merged away in 2010, born 2015
+        ("11010119990229123", "invalid_birth_date"),  # 1999 is not a leap year
+        ("11010119900230123", "invalid_birth_date"),
+        ("11010119900007123", "invalid_birth_date"),
+        ("11010129990101123", "invalid_birth_date"),  # in the future
+    ],
+)
+def test_id_numbers_with_impossible_parts(body17, code):
+    # a correct check digit, so only the named part is wrong
+    assert _code(validate_cn_id_number, _id(body17)) == code
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("110101900307123", "invalid_length"),  # old 15-digit numbers are refused
+        ("1101011990X3071233", "invalid_format"),
+        ("11010119900307123Y", "invalid_format"),
+        ("１１０１０１１９９００３０７１２３３" + "0", "invalid_length"),
+        ("张三" * 9, "invalid_format"),
+        ("<b>110101199003071233</b>", "invalid_length"),
+        ("110101199003071233\x00", "invalid_length"),
+    ],
+)
+def test_more_invalid_id_numbers(value, code):
+    assert _code(validate_cn_id_number, value) == code
+
+
+def test_id_normalisation():
+    number = _id("11010119900307123")
+    assert normalize_cn_id_number(f" {number[:6]} {number[6:14]}-{number[14:]} ") == number
+    # full-width digits (IME input) are folded to ASCII
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    assert normalize_cn_id_number(full_width) == number
+    validate_cn_id_number(full_width)
+    assert normalize_cn_id_number(int(number[:-1] + "0")) == number[:-1] + "0"
+
+
+def test_every_id_error_has_a_chinese_message():
+    for code, message in ID_MESSAGES.items():
+        assert "居民身份证号码" in str(message), code
+        error = ValidationError(message, code=code)
+        assert error.code == code
+
+
+# --- more credit codes ------------------------------------------------------
+
+
+@pytest.mark.parametrize("body17", ["91320106123456789", "91440300MA5FUTR2X", "12100000400000001"])
+def test_more_valid_credit_codes(body17):
+    code = _uscc(body17)
+    assert uscc.is_valid(code)
+    validate_uscc(code)
+    validate_uscc(f"{code[:2]} {code[2:8]} {code[8:].lower()}")
+    assert normalize_uscc(f" {code.lower()} ") == code
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("9A320106123456789X", "invalid_format"),  # letters in the first 8 characters
+        ("91320106O23456789X", "invalid_format"),  # O is not used
+        ("913201061234567890S", "invalid_length"),
+        ("<script>alert(1)</script>", "invalid_length"),
+        ("<script>alert(1)</scr>", "invalid_length"),
+        ("统一社会信用代码统一社会信用代码统一", "invalid_format"),
+    ],
+)
+def test_more_invalid_credit_codes(value, code):
+    assert _code(validate_uscc, value) == code
+
+
+# --- more phones -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "compact"),
+    [
+        ("+8613812345678", "13812345678"),
+        ("0086 138 1234 5678", "13812345678"),
+        (" 199-1234-5678 ", "19912345678"),
+        ("15012345678", "15012345678"),
+        ("01062345678", "010-62345678"),
+        ("(010)62345678", "010-62345678"),
+        ("010 6234 5678", "010-62345678"),
+        ("021-6234567", "021-6234567"),
+        ("0755-2345-6789", "0755-23456789"),
+        ("010-62345678-8001", "010-62345678-8001"),
+        ("010-62345678 ext. 12", "010-62345678-12"),
+        ("010-62345678分机8", "010-62345678-8"),
+        ("１３８１２３４５６７８", "13812345678"),  # full-width digits from a Chinese IME
+        ("＋８６　１３８－１２３４－５６７８", "13812345678"),
+        ("（０１０）６２３４５６７８", "010-62345678"),
+    ],
+)
+def test_more_valid_phones(value, compact):
+    validate_cn_phone(value)
+    assert normalize_cn_phone(value) == compact
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12812345678",  # no 12x mobile numbers
+        "10012345678",
+        "+1 415 555 0100",
+        "+86 010 62345678",  # international landline format is not supported
+        "010-12345678",  # local numbers never start with 1
+        "010-02345678",
+        "010-623456789",
+        "011-62345678",  # 011 is not an area code
+        "0-62345678",
+        "13812345678abc",
+        "13812345678 转 12",  # mobiles have no extension
+        "138*1234*5678",
+        "   ",
+        "<script>alert(1)</script>",
+        "0" * 10_000,
+    ],
+)
+def test_more_invalid_phones(value):
+    assert _code(validate_cn_phone, value) == "invalid_phone"
+
+
+def test_parse_cn_phone():
+    assert parse_cn_phone("+86 13812345678") == CnPhone(kind="mobile", number="13812345678", has_country_prefix=True)
+    assert parse_cn_phone("0571-8888888 转 12") == CnPhone(
+        kind="landline", number="8888888", area_code="0571", extension="12"
+    )
+    assert parse_cn_phone("abc") is None
+    assert parse_cn_phone(None) is None
+
+
+def test_normalising_an_invalid_phone_only_removes_whitespace():
+    assert normalize_cn_phone(" 123 45 ") == "12345"
+    assert normalize_cn_phone("") == ""
+
+
+def test_phone_message_is_chinese():
+    with pytest.raises(ValidationError) as excinfo:
+        validate_cn_phone("abc")
+    assert "电话号码" in str(excinfo.value.messages[0])
