@@ -102,7 +102,7 @@ def test_database_and_redis_urls_switch_backends():
         "-c",
         code,
         DEBUG="1",
-        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     if result.returncode != 0 and "DATABASE_URL: cannot connect" in result.stderr:
