@@ -69,6 +69,7 @@ ROLES: tuple[Role, ...] = (
             ("donations", "add_receipt*"),
             ("donations", "issue_*"),
             ("donations", "reverse_*"),
+            ("donations", "correct_*"),
             ("reports", "view_*"),
             ("reports", "add_*"),
         ),

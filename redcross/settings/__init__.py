@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place where every periodic job is declared; django-celery-beat copies
 # these into the database on start, where staff can adjust them in the admin.
 CELERY_BEAT_SCHEDULE = {
+    "receipts-nightly": {
+        "task": "donations.tasks.receipts_issue_pending_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "worker-heartbeat": {
         "task": "redcross.tasks.worker_heartbeat_task",
         "schedule": crontab(),  # every minute: the admin shows a stale worker within minutes
@@ -295,6 +299,8 @@ SPECTACULAR_SETTINGS = {
 # Name shown before the branch tree exists (admin title, page title); the city
 # branch's own name replaces it once seeded.
 PORTAL_DEFAULT_NAME = env.str("PORTAL_DEFAULT_NAME", default="红十字会信息平台")
+# absolute address of the public site, printed in QR codes on receipts and certificates
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- logging: nothing personal; the request path may carry a token, so no access log here ----
 LOGGING = {

@@ -1,0 +1,526 @@
+"""Donors, campaigns, donations with their item lines and attachments, recipients,
+receipts (公益事业捐赠统一票据) and certificates (电子捐赠证书).
+
+Rules that concern one row live here (a donation's kind decides which fields it
+needs); every write that matters goes through ``donations.services``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from redcross.encryption import EncryptedTextField
+from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
+from redcross.models import Branch
+from redcross.money import MoneyField
+from redcross.validators import validate_cn_phone, validate_uscc
+
+# certificate verification codes: readable, no 0/O/1/I, 10 characters (~50 bits)
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+class DonorKind(models.TextChoices):
+    PERSON = "person", _("个人")
+    ORGANISATION = "organisation", _("单位")
+
+
+class PublicDisplay(models.TextChoices):
+    FULL = "full", _("公开全名")
+    MASKED = "masked", _("隐去名字（如 张*）")
+    ANONYMOUS = "anonymous", _("匿名（爱心人士）")
+
+
+class Donor(models.Model):
+    """A person or an organisation that gives. Persons are masked in public unless
+    they consented to full publication; anonymous donors appear as 爱心人士."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("登记组织"), on_delete=models.PROTECT, related_name="donors")
+    kind = models.CharField(_("类型"), max_length=12, choices=DonorKind.choices)
+    name = models.CharField(_("名称或姓名"), max_length=200)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_uscc], db_index=True
+    )
+    contact_person = models.CharField(_("联系人"), max_length=60, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_cn_phone])
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    id_number = EncryptedTextField(_("身份证号码"), blank=True)
+    id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    public_display = models.CharField(
+        _("公开方式"), max_length=12, choices=PublicDisplay.choices, default=PublicDisplay.MASKED
+    )
+    full_name_consent_at = models.DateTimeField(_("同意公开全名时间"), null=True, blank=True)
+    full_name_consent_text = models.TextField(_("同意公开全名的说明"), blank=True)
+    wants_receipt = models.BooleanField(_("需要捐赠票据"), default=True)
+    note = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["id_number", "id_number_index"])
+
+    class Meta:
+        verbose_name = _("捐赠人")
+        verbose_name_plural = _("捐赠人")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="donor_unique_credit_code",
+                violation_error_message=_("已有使用该统一社会信用代码的捐赠单位"),
+            )
+        ]
+        indexes = [models.Index(fields=["name", "phone"], name="donor_name_phone")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def public_name(self) -> str:
+        """The name as every public page, bulletin and export shows it."""
+        if self.public_display == PublicDisplay.ANONYMOUS:
+            return str(ANONYMOUS_DISPLAY_NAME)
+        if self.kind == DonorKind.ORGANISATION:
+            return self.name
+        if self.public_display == PublicDisplay.FULL and self.full_name_consent_at:
+            return self.name
+        return mask_person_name(self.name)
+
+    @property
+    def phone_last4(self) -> str:
+        digits = "".join(ch for ch in self.phone if ch.isdigit())
+        return digits[-4:] if len(digits) >= 4 else ""
+
+
+class Recipient(models.Model):
+    """A unit that receives allocated money or goods, or that a donor named (定向)."""
+
+    class Kind(models.TextChoices):
+        HOSPITAL = "hospital", _("医院")
+        CDC = "cdc", _("疾控中心")
+        POLICE = "police", _("公安")
+        TRAFFIC_POLICE = "traffic_police", _("交警")
+        AIRPORT = "airport", _("机场")
+        METRO = "metro", _("地铁")
+        COMMUNITY = "community", _("社区")
+        SCHOOL = "school", _("学校")
+        WELFARE_HOME = "welfare_home", _("福利院")
+        HOUSEHOLD_GROUP = "household_group", _("困难群众")
+        OTHER = "other", _("其他")
+
+    branch = models.ForeignKey(Branch, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="recipients")
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    district = models.CharField(_("所在区县"), max_length=60, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=60, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_cn_phone])
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("受赠单位")
+        verbose_name_plural = _("受赠单位")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["branch", "name"], name="recipient_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignKind(models.TextChoices):
+    REGULAR = "regular", _("日常捐赠")
+    SPECIAL = "special", _("专项募捐")
+
+
+class CampaignStatus(models.TextChoices):
+    OPEN = "open", _("进行中")
+    PAUSED = "paused", _("暂停")
+    CLOSED = "closed", _("已结束")
+    FOLDED = "folded", _("已恢复为日常捐赠")
+
+
+class Campaign(models.Model):
+    branch = models.ForeignKey(Branch, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="campaigns")
+    kind = models.CharField(_("类型"), max_length=10, choices=CampaignKind.choices, default=CampaignKind.SPECIAL)
+    name = models.CharField(_("名称"), max_length=200)
+    slug = models.SlugField(_("短名"), max_length=60, unique=True, help_text=_("用于网址和导入命令，如 covid-2020"))
+    filing_number = models.CharField(_("公开募捐备案编号"), max_length=80, blank=True)
+    purpose = models.TextField(_("募捐目的"), blank=True)
+    target_amount = MoneyField(_("目标金额（元）"), null=True, blank=True)
+    starts_on = models.DateField(_("开始日期"), null=True, blank=True)
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
+    is_emergency = models.BooleanField(
+        _("应急响应"), default=False, help_text=_("应急期间接收的捐赠至少每 5 日公开一次（慈善法第七十二条）")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("募捐活动")
+        verbose_name_plural = _("募捐活动")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch"],
+                condition=models.Q(kind="regular"),
+                name="campaign_one_regular_per_branch",
+                violation_error_message=_("每个组织只有一个日常捐赠"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+                violation_error_message=_("结束日期不能早于开始日期"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DonationKind(models.TextChoices):
+    CASH = "cash", _("捐款")
+    IN_KIND = "in_kind", _("捐物")
+
+
+class Channel(models.TextChoices):
+    ON_SITE = "on_site", _("现场")
+    BANK = "bank", _("银行转账")
+    WECHAT = "wechat", _("微信支付")
+    ALIPAY = "alipay", _("支付宝")
+    OTHER = "other", _("其他")
+
+
+class DonationStatus(models.TextChoices):
+    REGISTERED = "registered", _("已登记待复核")
+    CONFIRMED = "confirmed", _("已复核")
+
+
+class Donation(models.Model):
+    serial = models.CharField(_("捐赠流水号"), max_length=30, unique=True, editable=False)
+    branch = models.ForeignKey(Branch, verbose_name=_("接收组织"), on_delete=models.PROTECT, related_name="donations")
+    donor = models.ForeignKey(Donor, verbose_name=_("捐赠人"), on_delete=models.PROTECT, related_name="donations")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("募捐活动"), on_delete=models.PROTECT, related_name="donations"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=DonationKind.choices)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    channel_transaction_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("到账时间"))
+    amount = MoneyField(_("金额（元）"), null=True, blank=True)
+    designated_recipient = models.ForeignKey(
+        Recipient,
+        verbose_name=_("定向受赠单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="directed_donations",
+    )
+    wish = models.TextField(_("捐赠意愿"), blank=True)
+    is_retroactive = models.BooleanField(
+        _("补办手续"), default=False, help_text=_("捐赠人已将物资直接送达使用单位，补办接收手续")
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=DonationStatus.choices, default=DonationStatus.REGISTERED
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("复核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    note = models.TextField(_("内部备注"), blank=True)
+    lookup_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("捐赠")
+        verbose_name_plural = _("捐赠")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "channel_transaction_id"],
+                condition=~models.Q(channel_transaction_id=""),
+                name="donation_unique_channel_transaction",
+                violation_error_message=_("该渠道交易号已登记"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),
+                name="donation_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="cash") | models.Q(amount__isnull=False),
+                name="donation_cash_has_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status", "received_at"], name="donation_branch_status"),
+            models.Index(fields=["campaign", "received_at"], name="donation_campaign_received"),
+        ]
+        permissions = [
+            ("confirm_donation", _("复核捐赠（双人双签）")),
+            ("correct_donation", _("更正已复核的捐赠")),
+            ("import_donation", _("导入捐赠对账单")),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == DonationStatus.CONFIRMED
+
+    def goods_value(self) -> Decimal | None:
+        """Sum of item values, or None when any item has no valuation."""
+        total = Decimal("0.00")
+        for item in self.items.all():
+            if item.value is None:
+                return None
+            total += item.value
+        return total
+
+
+class ValueBasis(models.TextChoices):
+    INVOICE = "invoice", _("发票")
+    CUSTOMS = "customs", _("报关单")
+    AGREEMENT = "agreement", _("捐赠协议")
+    DONOR_QUOTE = "donor_quote", _("捐赠函报价")
+    MARKET_PRICE = "market_price", _("市场价格")
+    APPRAISAL = "appraisal", _("评估")
+    NONE = "none", _("无价值凭证")
+
+
+# Ministry of Finance rules: goods get an amount on the receipt only with evidence of their value.
+VALUE_EVIDENCE = frozenset(
+    {ValueBasis.INVOICE, ValueBasis.CUSTOMS, ValueBasis.AGREEMENT, ValueBasis.MARKET_PRICE, ValueBasis.APPRAISAL}
+)
+
+
+class DonationItem(models.Model):
+    donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(_("物资名称"), max_length=120)
+    specification = models.CharField(_("规格型号"), max_length=120, blank=True)
+    quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("单位"), max_length=20)
+    unit_value = MoneyField(_("单价（元）"), null=True, blank=True)
+    value_basis = models.CharField(_("价值依据"), max_length=14, choices=ValueBasis.choices, default=ValueBasis.NONE)
+    expiry_date = models.DateField(_("有效期至"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("捐赠物资")
+        verbose_name_plural = _("捐赠物资")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="item_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.quantity:g}{self.unit}"
+
+    @property
+    def value(self) -> Decimal | None:
+        if self.unit_value is None or self.value_basis == ValueBasis.NONE:
+            return None
+        return (self.quantity * self.unit_value).quantize(Decimal("0.01"))
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        LETTER = "letter", _("捐赠函")
+        AGREEMENT = "agreement", _("捐赠协议")
+        BANK_SLIP = "bank_slip", _("银行回单")
+        INVOICE = "invoice", _("发票")
+        OTHER = "other", _("其他")
+
+    donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="donations/attachments/%Y/%m/")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class DonationCorrection(models.Model):
+    """A recorded change to a confirmed donation: who, when, why, what before and after."""
+
+    donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="corrections")
+    reason = models.TextField(_("更正原因"))
+    changes = models.JSONField(_("更正内容"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("更正人"), on_delete=models.PROTECT, related_name="+"
+    )
+    corrected_at = models.DateTimeField(_("更正时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("捐赠更正记录")
+        verbose_name_plural = _("捐赠更正记录")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.donation} {self.corrected_at:%Y-%m-%d}"
+
+
+class ReceiptStatus(models.TextChoices):
+    VALID = "valid", _("有效")
+    REVERSED = "reversed", _("已冲红")
+
+
+class PdfStatus(models.TextChoices):
+    PENDING = "pending", _("生成中")
+    READY = "ready", _("已生成")
+    FAILED = "failed", _("生成失败")
+
+
+class Receipt(models.Model):
+    """公益事业捐赠统一票据, frozen as issued (财综〔2024〕1号 art. 6 fields).
+
+    Payer, items and amounts are copied at issue; the PDF is stored. A receipt is
+    never edited or deleted: a mistake is a red reversal (``ReceiptReversal``)
+    plus a new receipt with a new number.
+    """
+
+    donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="receipts")
+    branch = models.ForeignKey(Branch, verbose_name=_("开票组织"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("年度"))
+    number = models.PositiveIntegerField(_("票据号码"))
+    invoice_code = models.CharField(_("票据代码"), max_length=20)
+    check_code = models.CharField(_("校验码"), max_length=12)
+    issued_at = models.DateTimeField(_("开票日期"))
+    payer_name = models.CharField(_("交款人"), max_length=200)
+    payer_credit_code = models.CharField(_("交款人统一社会信用代码"), max_length=18, blank=True)
+    lines = models.JSONField(_("项目明细"))
+    total_amount = MoneyField(_("金额合计（元）"), null=True, blank=True)
+    total_in_words = models.CharField(_("金额合计（大写）"), max_length=100, blank=True)
+    remark = models.CharField(_("备注"), max_length=300, blank=True)
+    payee = models.CharField(_("收款单位"), max_length=200)
+    reviewer_name = models.CharField(_("复核人"), max_length=60)
+    issuer_name = models.CharField(_("收款人"), max_length=60)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("开票人"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=ReceiptStatus.choices, default=ReceiptStatus.VALID)
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("替代的票据"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    pdf = models.FileField(_("PDF"), upload_to="donations/receipts/%Y/", blank=True)
+    pdf_status = models.CharField(_("PDF 状态"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("捐赠票据")
+        verbose_name_plural = _("捐赠票据")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "year", "number"], name="receipt_unique_number"),
+            # one donation has at most one valid receipt
+            models.UniqueConstraint(
+                fields=["donation"], condition=models.Q(status="valid"), name="receipt_one_valid_per_donation"
+            ),
+        ]
+        permissions = [
+            ("issue_receipt", _("开具捐赠票据")),
+            ("reverse_receipt", _("冲红捐赠票据")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_code} {self.number_display}"
+
+    @property
+    def number_display(self) -> str:
+        return f"{self.number:08d}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("捐赠票据不能删除；开错的票据请冲红后重开"))
+
+
+class ReceiptReversal(models.Model):
+    """The red reversal (冲红) of a receipt: its own record pointing at the original."""
+
+    receipt = models.OneToOneField(
+        Receipt, verbose_name=_("被冲红的票据"), on_delete=models.PROTECT, related_name="reversal"
+    )
+    reason = models.TextField(_("冲红原因"))
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("冲红人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_at = models.DateTimeField(_("冲红时间"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("票据冲红")
+        verbose_name_plural = _("票据冲红")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return str(self.receipt)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("冲红记录不能删除"))
+
+
+class Certificate(models.Model):
+    """电子捐赠证书: one per confirmed donation, publicly verifiable by its code."""
+
+    donation = models.OneToOneField(
+        Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="certificate"
+    )
+    verification_code = models.CharField(
+        _("验证码"), max_length=16, unique=True, default=new_verification_code, editable=False
+    )
+    issued_at = models.DateTimeField(_("颁发时间"), auto_now_add=True)
+    pdf = models.FileField(_("PDF"), upload_to="donations/certificates/%Y/", blank=True)
+    pdf_status = models.CharField(_("PDF 状态"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("电子捐赠证书")
+        verbose_name_plural = _("电子捐赠证书")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.verification_code

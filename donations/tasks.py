@@ -1,0 +1,24 @@
+"""Donation tasks: thin, idempotent, take ids. PDF rendering runs on the heavy queue."""
+
+from celery import shared_task
+
+from donations.services.certificates import certificate_render_pdf
+from donations.services.receipts import receipt_render_pdf, receipts_issue_pending
+
+# redelivery after a killed worker must come well before the broker's visibility timeout
+_RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
+
+
+@shared_task(name="donations.tasks.receipt_render_pdf_task", queue="heavy", acks_late=True, **_RETRY)
+def receipt_render_pdf_task(receipt_id: int) -> None:
+    receipt_render_pdf(receipt_id=receipt_id)
+
+
+@shared_task(name="donations.tasks.certificate_render_pdf_task", queue="heavy", acks_late=True, **_RETRY)
+def certificate_render_pdf_task(certificate_id: int) -> None:
+    certificate_render_pdf(certificate_id=certificate_id)
+
+
+@shared_task(name="donations.tasks.receipts_issue_pending_task", acks_late=True)
+def receipts_issue_pending_task() -> int:
+    return receipts_issue_pending()
