@@ -98,3 +98,14 @@ class BranchViewSet(BranchScopedViewSetMixin, viewsets.ModelViewSet):
     filterset_fields = ["level", "grassroots_kind", "is_active", "parent"]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
     cursor_ordering = ("path", "id")
+
+
+def exception_handler(exc, context):
+    """DRF's handler, but a Django PermissionDenied keeps its message (e.g. the dual-signature rule)."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from rest_framework import exceptions
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoPermissionDenied) and str(exc):
+        exc = exceptions.PermissionDenied(detail=str(exc))
+    return drf_exception_handler(exc, context)

@@ -95,6 +95,17 @@ class EncryptedTextField(models.TextField):
 
     description = _("加密文本")
 
+    def __init__(self, *args, blind_index_field: str | None = None, **kwargs) -> None:
+        # the sibling column holding this value's blind_index; key rotation recomputes it
+        self.blind_index_field = blind_index_field
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.blind_index_field:
+            kwargs["blind_index_field"] = self.blind_index_field
+        return name, path, args, kwargs
+
     def from_db_value(self, value, expression, connection):
         if value in (None, ""):
             return value
@@ -122,9 +133,11 @@ def rotate_model(model) -> int | None:
     from django.db import transaction
     from django.db.models.functions import Cast
 
-    names = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-    if not names:
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+    if not fields:
         return None
+    names = [f.attname for f in fields]
+    indexed = {f.attname: f.blind_index_field for f in fields if f.blind_index_field}
     manager = model._base_manager
     rows = 0
     for pk in manager.values_list("pk", flat=True).iterator(chunk_size=500):
@@ -135,6 +148,9 @@ def rotate_model(model) -> int | None:
             update = {
                 name: EncryptedToken(rotate_token(token)) for name, token in zip(names, stored, strict=True) if token
             }
+            for name, index_field in indexed.items():
+                if name in update:  # blind indexes are keyed with the newest key too
+                    update[index_field] = blind_index(decrypt_text(str(update[name])))
             if update:
                 manager.filter(pk=pk).update(**update)
                 rows += 1

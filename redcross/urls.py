@@ -1,25 +1,25 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from donations.api import DonationViewSet, ReceiptViewSet
 from redcross import views
 from redcross.api import BranchViewSet
 
 router = DefaultRouter()
 router.register("branches", BranchViewSet, basename="branch")
+router.register("donations", DonationViewSet, basename="donation")
+router.register("receipts", ReceiptViewSet, basename="receipt")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("donations/", include("donations.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(router.urls)),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media files (receipts, attachments) are never served from a public URL: views check access.

@@ -83,7 +83,6 @@ def donor_register(
         phone=normalize_cn_phone(phone) if phone else "",
         credit_code=normalize_uscc(credit_code) if credit_code else "",
         id_number=id_number,
-        id_number_index=blind_index(id_number) if id_number else "",
         contact_person=contact_person.strip(),
         email=email.strip(),
         address=address.strip(),

@@ -284,6 +284,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "1200/min"},
+    "EXCEPTION_HANDLER": "redcross.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Red Cross branch portal API",

@@ -1,0 +1,456 @@
+"""Staff work on donations in the admin: branch-scoped, audited, every write through a service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from donations.forms import DonationItemFormSet, DonationRegisterForm, ReceiptReverseForm, service_errors_to_form
+from donations.models import (
+    Attachment,
+    Campaign,
+    CampaignStatus,
+    Certificate,
+    Donation,
+    DonationCorrection,
+    DonationItem,
+    DonationKind,
+    DonationStatus,
+    Donor,
+    Receipt,
+    ReceiptStatus,
+    Recipient,
+)
+from donations.selectors import daily_intake_report
+from donations.services.campaigns import campaign_set_status
+from donations.services.donors import donor_find_duplicates
+from donations.services.intake import donation_confirm_batch, donation_register
+from donations.services.receipts import receipt_issue, receipt_reverse
+from redcross.admin import BranchScopedAdmin
+from redcross.masking import mask_id_number
+from redcross.money import format_yuan
+from redcross.scoping import visible_branches
+
+
+class DonorAdminForm(forms.ModelForm):
+    allow_duplicate = forms.BooleanField(
+        label=_("确认不是重复登记"), required=False, help_text=_("系统提示疑似重复时，核实后勾选仍可新建")
+    )
+
+    class Meta:
+        model = Donor
+        fields = [
+            "branch", "kind", "name", "credit_code", "contact_person", "phone", "email", "address", "id_number",
+            "public_display", "full_name_consent_text", "wants_receipt", "note",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not cleaned.get("allow_duplicate"):
+            duplicates = list(
+                donor_find_duplicates(
+                    name=cleaned.get("name") or "",
+                    phone=cleaned.get("phone") or "",
+                    credit_code=cleaned.get("credit_code") or "",
+                    id_number=cleaned.get("id_number") or "",
+                )[:5]
+            )
+            if duplicates:
+                names = "、".join(f"{d.name}（#{d.pk}）" for d in duplicates)
+                raise ValidationError(gettext("疑似重复登记，已有捐赠人：%(names)s") % {"names": names})
+        return cleaned
+
+
+@admin.register(Donor)
+class DonorAdmin(BranchScopedAdmin):
+    form = DonorAdminForm
+    list_display = ("name", "kind", "masked_phone", "credit_code", "public_display", "wants_receipt", "branch")
+    list_filter = ("kind", "public_display", "wants_receipt")
+    list_select_related = ("branch",)
+    search_fields = ("name", "credit_code", "=phone")
+    readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by", "created_at")
+
+    @admin.display(description=_("联系电话"))
+    def masked_phone(self, obj: Donor) -> str:
+        from redcross.masking import mask_phone
+
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("身份证号码（脱敏）"))
+    def masked_id_number(self, obj: Donor) -> str:
+        return mask_id_number(obj.id_number)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        if obj.public_display == "full" and obj.kind == "person" and obj.full_name_consent_text:
+            obj.full_name_consent_at = obj.full_name_consent_at or timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Recipient)
+class RecipientAdmin(BranchScopedAdmin):
+    list_display = ("name", "kind", "district", "contact_person", "is_active", "branch")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(BranchScopedAdmin):
+    list_display = ("name", "kind", "status", "is_emergency", "filing_number", "starts_on", "ends_on", "branch")
+    list_filter = ("kind", "status", "is_emergency")
+    search_fields = ("name", "slug", "filing_number")
+    prepopulated_fields = {}
+    actions = ["pause", "reopen", "close", "fold"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("status",) if obj else ()
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        for campaign in queryset:
+            try:
+                campaign_set_status(campaign=campaign, status=status, by=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(
+                    request, f"{campaign}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{campaign}: {CampaignStatus(status).label}")
+
+    @admin.action(description=_("暂停接收捐赠"))
+    def pause(self, request, queryset):
+        self._set_status(request, queryset, CampaignStatus.PAUSED)
+
+    @admin.action(description=_("恢复接收捐赠"))
+    def reopen(self, request, queryset):
+        self._set_status(request, queryset, CampaignStatus.OPEN)
+
+    @admin.action(description=_("结束募捐"))
+    def close(self, request, queryset):
+        self._set_status(request, queryset, CampaignStatus.CLOSED)
+
+    @admin.action(description=_("恢复为日常捐赠（此后的捐赠计入日常捐赠）"))
+    def fold(self, request, queryset):
+        self._set_status(request, queryset, CampaignStatus.FOLDED)
+
+
+class DonationItemInline(admin.TabularInline):
+    model = DonationItem
+    extra = 0
+    fields = ("name", "specification", "quantity", "unit", "unit_value", "value_basis", "expiry_date")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 1
+    fields = ("kind", "file", "uploaded_at")
+    readonly_fields = ("uploaded_at",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReceiptInline(admin.TabularInline):
+    model = Receipt
+    fk_name = "donation"
+    extra = 0
+    fields = ("invoice_code", "number_display", "issued_at", "total_amount", "status", "pdf")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CorrectionInline(admin.TabularInline):
+    model = DonationCorrection
+    extra = 0
+    fields = ("corrected_at", "corrected_by", "reason", "changes")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Donation)
+class DonationAdmin(BranchScopedAdmin):
+    """Donations are registered through their own form (items included) and never edited here:
+    confirmed ones change only through a recorded correction (``donation_correct``)."""
+
+    list_display = (
+        "serial",
+        "received_at",
+        "donor",
+        "kind",
+        "value_display",
+        "channel",
+        "campaign",
+        "status_badge",
+        "has_valid_receipt",
+    )
+    list_filter = (
+        "status",
+        "kind",
+        "channel",
+        "campaign",
+        ("branch", admin.RelatedOnlyFieldListFilter),
+        "is_retroactive",
+        ("received_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("donor", "campaign")
+    search_fields = ("=serial", "donor__name", "=channel_transaction_id")
+    date_hierarchy = "received_at"
+    list_per_page = 100
+    show_full_result_count = False  # no COUNT(*) over a surge of donations on every page
+    inlines = [DonationItemInline, AttachmentInline, ReceiptInline, CorrectionInline]
+    actions = ["confirm", "issue_receipts"]
+    readonly_fields = [
+        "serial",
+        "branch",
+        "donor",
+        "campaign",
+        "kind",
+        "channel",
+        "channel_transaction_id",
+        "received_at",
+        "amount",
+        "designated_recipient",
+        "wish",
+        "is_retroactive",
+        "status",
+        "registered_by",
+        "registered_at",
+        "confirmed_by",
+        "confirmed_at",
+        "note",
+    ]
+
+    def get_queryset(self, request):
+        valid = Receipt.objects.filter(donation=OuterRef("pk"), status=ReceiptStatus.VALID)
+        return super().get_queryset(request).annotate(_has_valid_receipt=Exists(valid))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_confirm_permission(self, request) -> bool:
+        return request.user.has_perm("donations.confirm_donation")
+
+    def has_issue_permission(self, request) -> bool:
+        return request.user.has_perm("donations.issue_receipt")
+
+    @admin.display(description=_("金额/物资"))
+    def value_display(self, obj: Donation) -> str:
+        if obj.kind == DonationKind.CASH:
+            return f"{format_yuan(obj.amount)} 元"
+        return gettext("物资")
+
+    @admin.display(description=_("状态"), ordering="status")
+    def status_badge(self, obj: Donation):
+        css = "donation-confirmed" if obj.status == DonationStatus.CONFIRMED else "donation-pending"
+        if obj.status != DonationStatus.CONFIRMED and obj.kind == DonationKind.CASH:
+            css += " donation-pending-cash"  # unconfirmed cash stands out: it is not counted yet
+        return format_html('<span class="{}">{}</span>', css, obj.get_status_display())
+
+    @admin.display(description=_("有效票据"), boolean=True)
+    def has_valid_receipt(self, obj: Donation) -> bool:
+        return obj._has_valid_receipt
+
+    @admin.action(description=_("复核选中的捐赠（双人双签）"), permissions=["confirm"])
+    def confirm(self, request, queryset):
+        confirmed, refused = donation_confirm_batch(donations=list(queryset), by=request.user)
+        if confirmed:
+            self.message_user(request, gettext("已复核 %(n)d 笔捐赠") % {"n": len(confirmed)})
+        for donation, reason in refused:
+            self.message_user(request, f"{donation.serial}: {reason}", messages.ERROR)
+
+    @admin.action(description=_("为选中的捐赠开具票据"), permissions=["issue"])
+    def issue_receipts(self, request, queryset):
+        issued = 0
+        for donation in queryset:
+            try:
+                receipt_issue(donation=donation, by=request.user)
+                issued += 1
+            except (ValidationError, PermissionDenied) as exc:
+                reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"{donation.serial}: {reason}", messages.ERROR)
+        if issued:
+            self.message_user(request, gettext("已开具 %(n)d 张票据") % {"n": issued})
+
+    def get_urls(self):
+        custom = [
+            path("daily-report/", self.admin_site.admin_view(self.daily_report_view), name="donations_daily_report"),
+        ]
+        return custom + super().get_urls()
+
+    # --- registration: a form with item lines, calling donation_register ---------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = DonationRegisterForm(request.POST or None, user=request.user)
+        formset = DonationItemFormSet(request.POST or None, prefix="items")
+        if request.method == "POST" and form.is_valid() and formset.is_valid():
+            items = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            try:
+                donation = donation_register(by=request.user, items=items, **form.service_arguments())
+            except ValidationError as exc:
+                service_errors_to_form(exc, form, formset)
+            else:
+                self.message_user(
+                    request, gettext("已登记捐赠 %(serial)s，待另一名工作人员复核") % {"serial": donation.serial}
+                )
+                return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("登记捐赠"),
+            "form": form,
+            "formset": formset,
+            "opts": self.model._meta,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/donations/donation/register.html", context)
+
+    # --- the daily intake report (日报) ------------------------------------------------------
+
+    def daily_report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            day = timezone.datetime.strptime(request.GET.get("date", ""), "%Y-%m-%d").date()
+        except ValueError:
+            day = timezone.localdate()
+        branch_ids = (
+            None if request.user.is_superuser else list(visible_branches(request.user).values_list("pk", flat=True))
+        )
+        report = daily_intake_report(day=day, branch_ids=branch_ids)
+        if request.GET.get("format") == "xlsx":
+            from donations.exports import daily_report_xlsx
+
+            response = HttpResponse(
+                daily_report_xlsx(report),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            response["Content-Disposition"] = f'attachment; filename="daily-intake-{day:%Y%m%d}.xlsx"'
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("捐赠日报 %(day)s") % {"day": f"{day:%Y年%m月%d日}"},
+            "report": report,
+            "day": day,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/donations/donation/daily_report.html", context)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(BranchScopedAdmin):
+    """Receipts are frozen: read-only here, reversed (冲红) through their own form."""
+
+    list_display = ("__str__", "payer_name", "total_amount", "issued_at", "status", "pdf_status")
+    list_filter = ("status", "year", "pdf_status")
+    search_fields = ("=number", "payer_name", "=donation__serial")
+    list_select_related = ("donation",)
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:receipt_id>/reverse/",
+                self.admin_site.admin_view(self.reverse_view),
+                name="donations_receipt_reverse",
+            ),
+            path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="donations_receipt_pdf"),
+        ]
+        return custom + super().get_urls()
+
+    def pdf_view(self, request, receipt_id: int):
+        """Staff download; receipt files are never served from a public media URL."""
+        receipt = get_object_or_404(self.get_queryset(request), pk=receipt_id)
+        if not self.has_view_permission(request, receipt) or not receipt.pdf:
+            raise PermissionDenied
+        return FileResponse(receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt}.pdf")
+
+    def reverse_view(self, request, receipt_id: int):
+        receipt = get_object_or_404(self.get_queryset(request), pk=receipt_id)
+        if not request.user.has_perm("donations.reverse_receipt"):
+            raise PermissionDenied
+        form = ReceiptReverseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                new = receipt_reverse(
+                    receipt=receipt,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    reissue=form.cleaned_data["reissue"],
+                )
+            except ValidationError as exc:
+                service_errors_to_form(exc, form)
+            else:
+                text = gettext("票据 %(number)s 已冲红") % {"number": receipt.number_display}
+                if new is not None:
+                    text += gettext("，已重开票据 %(number)s") % {"number": new.number_display}
+                self.message_user(request, text)
+                return HttpResponseRedirect(reverse("admin:donations_receipt_change", args=[receipt.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("冲红票据 %(number)s") % {"number": receipt.number_display},
+            "form": form,
+            "receipt": receipt,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/donations/receipt/reverse.html", context)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(BranchScopedAdmin):
+    branch_field = "donation__branch"
+    list_display = ("verification_code", "donation", "issued_at", "pdf_status")
+    search_fields = ("=verification_code", "=donation__serial")
+    list_select_related = ("donation",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

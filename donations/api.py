@@ -1,0 +1,136 @@
+"""Staff API for donations and receipts: branch-scoped; every write calls a service."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from donations.models import Campaign, Channel, Donation, DonationItem, DonationKind, Donor, Receipt, Recipient
+from donations.services.intake import donation_confirm, donation_register
+from donations.services.receipts import receipt_issue, receipt_reverse
+from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
+
+
+def _raise_as_drf(exc: DjangoValidationError):
+    raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+class DonationItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DonationItem
+        fields = ["name", "specification", "quantity", "unit", "unit_value", "value_basis", "expiry_date"]
+
+
+class DonationSerializer(serializers.ModelSerializer):
+    items = DonationItemSerializer(many=True, read_only=True)
+    donor_name = serializers.CharField(source="donor.name", read_only=True)
+
+    class Meta:
+        model = Donation
+        fields = [
+            "id", "serial", "branch", "donor", "donor_name", "campaign", "kind", "channel",
+            "channel_transaction_id", "received_at", "amount", "items", "designated_recipient", "wish",
+            "is_retroactive", "status", "registered_by", "registered_at", "confirmed_by", "confirmed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DonationRegisterSerializer(serializers.Serializer):
+    """Input of ``donation_register``; the service does the validation that matters."""
+
+    branch = ScopedBranchField(label=_("接收组织"))
+    donor = serializers.PrimaryKeyRelatedField(queryset=Donor.objects.all(), label=_("捐赠人"))
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), label=_("募捐活动"))
+    kind = serializers.ChoiceField(choices=DonationKind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel_transaction_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    received_at = serializers.DateTimeField()
+    amount = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=32)
+    items = serializers.ListField(child=serializers.DictField(), required=False, max_length=500)
+    designated_recipient = serializers.PrimaryKeyRelatedField(
+        queryset=Recipient.objects.all(), required=False, allow_null=True
+    )
+    wish = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    is_retroactive = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="number_display")
+
+    class Meta:
+        model = Receipt
+        fields = [
+            "id", "donation", "invoice_code", "number", "check_code", "issued_at", "payer_name", "payer_credit_code",
+            "lines", "total_amount", "total_in_words", "remark", "payee", "reviewer_name", "issuer_name", "status",
+            "replaces", "pdf_status",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReverseInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+    reissue = serializers.BooleanField(default=True)
+
+
+class DonationViewSet(
+    BranchScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Donation.objects.select_related("donor").prefetch_related(
+        Prefetch("items", queryset=DonationItem.objects.order_by("id"))
+    )
+    serializer_class = DonationSerializer
+    filterset_fields = ["status", "kind", "channel", "campaign", "branch"]
+    cursor_ordering = ("-id",)
+
+    @extend_schema(request=DonationRegisterSerializer, responses={201: DonationSerializer})
+    def create(self, request):
+        data = DonationRegisterSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        try:
+            donation = donation_register(by=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise_as_drf(exc)
+        return Response(DonationSerializer(donation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: DonationSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        try:
+            donation = donation_confirm(donation=self.get_object(), by=request.user)
+        except DjangoValidationError as exc:
+            _raise_as_drf(exc)
+        return Response(DonationSerializer(donation).data)
+
+    @extend_schema(request=None, responses={201: ReceiptSerializer})
+    @action(detail=True, methods=["post"], url_path="issue-receipt")
+    def issue_receipt(self, request, pk=None):
+        try:
+            receipt = receipt_issue(donation=self.get_object(), by=request.user)
+        except DjangoValidationError as exc:
+            _raise_as_drf(exc)
+        return Response(ReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
+
+
+class ReceiptViewSet(BranchScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Receipt.objects.all()
+    serializer_class = ReceiptSerializer
+    filterset_fields = ["status", "year", "donation"]
+    cursor_ordering = ("-id",)
+
+    @extend_schema(request=ReverseInput, responses={200: ReceiptSerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        data = ReverseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            new = receipt_reverse(receipt=self.get_object(), by=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise_as_drf(exc)
+        return Response(ReceiptSerializer(new).data if new else {"reversed": True})

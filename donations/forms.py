@@ -1,0 +1,94 @@
+"""Forms of the donation admin pages; they parse input and hand it to a service."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from donations.models import Campaign, Channel, DonationKind, Donor, Recipient, ValueBasis
+from redcross.scoping import scope_queryset, visible_branches
+
+_ITEM_ERROR = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+
+
+class DonationRegisterForm(forms.Form):
+    branch = forms.ModelChoiceField(label=_("接收组织"), queryset=None)
+    donor = forms.ModelChoiceField(label=_("捐赠人"), queryset=None, help_text=_("先在“捐赠人”中登记，再选择"))
+    campaign = forms.ModelChoiceField(label=_("募捐活动"), queryset=None)
+    kind = forms.ChoiceField(label=_("类型"), choices=DonationKind.choices)
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
+    channel_transaction_id = forms.CharField(label=_("渠道交易号"), required=False, max_length=64)
+    received_at = forms.DateTimeField(label=_("到账时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    amount = forms.CharField(label=_("金额（元）"), required=False, help_text=_("捐款必填；捐物按物资明细计算"))
+    designated_recipient = forms.ModelChoiceField(label=_("定向受赠单位"), queryset=None, required=False)
+    wish = forms.CharField(label=_("捐赠意愿"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    is_retroactive = forms.BooleanField(label=_("补办手续"), required=False)
+    note = forms.CharField(label=_("内部备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        branches = visible_branches(user).filter(is_active=True)
+        self.fields["branch"].queryset = branches
+        if user.branch_id and not self.is_bound:
+            self.initial.setdefault("branch", user.branch_id)
+        self.fields["donor"].queryset = scope_queryset(Donor.objects.all(), user)
+        self.fields["campaign"].queryset = Campaign.objects.filter(status__in=["open", "folded"])
+        self.fields["designated_recipient"].queryset = scope_queryset(Recipient.objects.filter(is_active=True), user)
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "branch": data["branch"],
+            "donor": data["donor"],
+            "campaign": data["campaign"],
+            "kind": data["kind"],
+            "channel": data["channel"],
+            "channel_transaction_id": data["channel_transaction_id"],
+            "received_at": data["received_at"],
+            "amount": data["amount"] or None,
+            "designated_recipient": data["designated_recipient"],
+            "wish": data["wish"],
+            "is_retroactive": data["is_retroactive"],
+            "note": data["note"],
+        }
+
+
+class DonationItemForm(forms.Form):
+    name = forms.CharField(label=_("物资名称"), max_length=120)
+    specification = forms.CharField(label=_("规格型号"), max_length=120, required=False)
+    quantity = forms.DecimalField(label=_("数量"), max_digits=14, decimal_places=3)
+    unit = forms.CharField(label=_("单位"), max_length=20)
+    unit_value = forms.DecimalField(label=_("单价（元）"), max_digits=14, decimal_places=2, required=False)
+    value_basis = forms.ChoiceField(label=_("价值依据"), choices=ValueBasis.choices, initial=ValueBasis.NONE)
+    expiry_date = forms.DateField(label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+DonationItemFormSet = forms.formset_factory(DonationItemForm, extra=3, can_delete=True)
+
+
+class ReceiptReverseForm(forms.Form):
+    reason = forms.CharField(label=_("冲红原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    reissue = forms.BooleanField(label=_("冲红后重新开具票据"), required=False, initial=True)
+
+
+def service_errors_to_form(exc: ValidationError, form: forms.Form, formset=None) -> None:
+    """Put a service's field errors on the matching form or item-line field."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    # the service numbered the item lines it was given: the filled, not deleted, forms
+    filled = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")] if formset else []
+    for field, errors in exc.message_dict.items():
+        match = _ITEM_ERROR.match(field)
+        if match and int(match.group(1)) < len(filled):
+            item_form = filled[int(match.group(1))]
+            target = match.group(2) if match.group(2) in item_form.fields else None
+            item_form.add_error(target, errors)
+        elif field in form.fields:
+            form.add_error(field, errors)
+        else:
+            form.add_error(None, errors)

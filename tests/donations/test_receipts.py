@@ -1,0 +1,220 @@
+"""Receipts: issued only for confirmed gifts, gapless numbers, frozen, red reversal, one valid per donation."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
+
+from donations.models import PdfStatus, Receipt, ReceiptStatus
+from donations.services.intake import donation_confirm, donation_register
+from donations.services.receipts import (
+    receipt_issue,
+    receipt_number_report,
+    receipt_reverse,
+    receipts_issue_pending,
+)
+from tests.donations.factories import OrganisationDonorFactory, PersonDonorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def confirmed(clerk, reviewer, city, campaign, **overrides):
+    arguments = {
+        "by": clerk,
+        "branch": city,
+        "donor": overrides.pop("donor", None) or OrganisationDonorFactory(branch=city, name="澜州镕喆科技有限公司"),
+        "campaign": campaign,
+        "kind": "cash",
+        "channel": "bank",
+        "received_at": timezone.now() - timedelta(hours=1),
+        "amount": "12345.67",
+    }
+    arguments.update(overrides)
+    return donation_confirm(donation=donation_register(**arguments), by=reviewer)
+
+
+def test_issue_freezes_payer_amount_and_words(clerk, reviewer, city, campaign):
+    donation = confirmed(clerk, reviewer, city, campaign)
+    receipt = receipt_issue(donation=donation, by=reviewer)
+    assert receipt.number == 1
+    assert receipt.number_display == "00000001"
+    assert receipt.payer_name == "澜州镕喆科技有限公司"
+    assert receipt.total_amount == Decimal("12345.67")
+    assert receipt.total_in_words == "壹万贰仟叁佰肆拾伍元陆角柒分"
+    assert receipt.reviewer_name == "周明远"  # 复核人: who confirmed the money arrived
+    assert receipt.issuer_name == "林晓雨"  # 收款人: who took it in
+    assert receipt.payee == city.name
+    assert len(receipt.check_code) == 8
+    # a later change of the donor or donation never touches the issued receipt
+    donation.donor.name = "改名后的公司"
+    donation.donor.save()
+    receipt.refresh_from_db()
+    assert receipt.payer_name == "澜州镕喆科技有限公司"
+
+
+def test_pdf_is_rendered_and_shows_the_capital_amount(clerk, reviewer, city, campaign):
+    from pypdf import PdfReader
+
+    receipt = receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    receipt.refresh_from_db()  # tasks run eagerly in tests, after commit
+    if receipt.pdf_status != PdfStatus.READY:
+        from donations.services.receipts import receipt_render_pdf
+
+        receipt = receipt_render_pdf(receipt_id=receipt.pk)
+    assert receipt.pdf_status == PdfStatus.READY
+    with receipt.pdf.open("rb") as handle:
+        text = "".join(page.extract_text() for page in PdfReader(handle).pages)
+    compact = text.replace(" ", "").replace("\n", "")
+    assert "壹万贰仟叁佰肆拾伍元陆角柒分" in compact
+    assert "12,345.67" in compact
+    assert "澜州镕喆科技有限公司" in compact
+    assert "公益事业捐赠统一票据" in compact
+
+
+def test_no_receipt_before_confirmation(clerk, reviewer, city, campaign):
+    donation = donation_register(
+        by=clerk, branch=city, donor=PersonDonorFactory(branch=city), campaign=campaign, kind="cash",
+        channel="on_site", received_at=timezone.now(), amount="50",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as excinfo:
+        receipt_issue(donation=donation, by=reviewer)
+    assert "donation" in excinfo.value.message_dict
+    assert not Receipt.objects.exists()
+
+
+def test_only_finance_issues_and_reverses(clerk, reviewer, city, campaign):
+    donation = confirmed(clerk, reviewer, city, campaign)
+    with pytest.raises(PermissionDenied):
+        receipt_issue(donation=donation, by=clerk)
+    receipt = receipt_issue(donation=donation, by=reviewer)
+    with pytest.raises(PermissionDenied):
+        receipt_reverse(receipt=receipt, by=clerk, reason="x")
+
+
+def test_one_valid_receipt_per_donation(clerk, reviewer, city, campaign):
+    donation = confirmed(clerk, reviewer, city, campaign)
+    receipt_issue(donation=donation, by=reviewer)
+    with pytest.raises(ValidationError):
+        receipt_issue(donation=donation, by=reviewer)
+    # and the database refuses it even past the service
+    first = Receipt.objects.get()
+    duplicate = Receipt(
+        **{f.attname: getattr(first, f.attname) for f in Receipt._meta.concrete_fields if f.attname != "id"}
+    )
+    duplicate.number, duplicate.token = 99, "another-token"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_red_reversal_keeps_the_original_and_reissues_with_a_new_number(clerk, reviewer, city, campaign):
+    donation = confirmed(clerk, reviewer, city, campaign)
+    original = receipt_issue(donation=donation, by=reviewer)
+    with pytest.raises(ValidationError) as excinfo:
+        receipt_reverse(receipt=original, by=reviewer, reason="")
+    assert "reason" in excinfo.value.message_dict
+    replacement = receipt_reverse(receipt=original, by=reviewer, reason="交款人名称有误")
+    original.refresh_from_db()
+    assert original.status == ReceiptStatus.REVERSED
+    assert original.reversal.reason == "交款人名称有误"
+    assert original.reversal.reversed_by == reviewer
+    assert replacement.number == original.number + 1
+    assert replacement.replaces == original
+    assert replacement.status == ReceiptStatus.VALID
+    with pytest.raises(ValidationError):
+        receipt_reverse(receipt=original, by=reviewer, reason="again")
+
+
+def test_receipts_are_never_deleted(clerk, reviewer, city, campaign):
+    receipt = receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    with pytest.raises(ValidationError):
+        receipt.delete()
+    assert Receipt.objects.filter(pk=receipt.pk).exists()
+
+
+def test_goods_without_evidence_of_value_get_quantities_and_no_amount(clerk, reviewer, city, campaign):
+    donation = confirmed(
+        clerk, reviewer, city, campaign, kind="in_kind", amount=None,
+        items=[{"name": "方便面", "quantity": "200", "unit": "箱", "unit_value": "45", "value_basis": "donor_quote"}],
+    )  # fmt: skip
+    receipt = receipt_issue(donation=donation, by=reviewer)
+    assert receipt.total_amount is None
+    assert receipt.total_in_words == ""
+    assert receipt.lines[0]["quantity"] == "200"
+    assert receipt.lines[0]["amount"] == ""
+    assert "仅列数量" in receipt.remark
+
+
+def test_goods_with_an_invoice_get_an_amount(clerk, reviewer, city, campaign):
+    donation = confirmed(
+        clerk, reviewer, city, campaign, kind="in_kind", amount=None,
+        items=[
+            {"name": "防护服", "quantity": "1000", "unit": "套", "unit_value": "105.11", "value_basis": "invoice"},
+            {"name": "消毒液", "quantity": "50", "unit": "桶", "unit_value": "20", "value_basis": "none"},
+        ],
+    )  # fmt: skip
+    receipt = receipt_issue(donation=donation, by=reviewer)
+    assert receipt.total_amount == Decimal("105110.00")
+    assert receipt.total_in_words == "壹拾万伍仟壹佰壹拾元整"
+    assert [line["amount"] for line in receipt.lines] == ["105,110.00", ""]
+
+
+def test_nightly_issue_covers_donors_who_want_one_and_is_idempotent(clerk, reviewer, city, campaign):
+    wants = confirmed(clerk, reviewer, city, campaign)
+    declines = confirmed(clerk, reviewer, city, campaign, donor=PersonDonorFactory(branch=city, wants_receipt=False))
+    assert receipts_issue_pending() == 1
+    assert receipts_issue_pending() == 0
+    assert Receipt.objects.filter(donation=wants).exists()
+    assert not Receipt.objects.filter(donation=declines).exists()  # its internal record stays
+    assert declines.certificate
+
+
+def test_numbering_report_accounts_for_every_number(clerk, reviewer, city, campaign):
+    first = receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    receipt_reverse(receipt=first, by=reviewer, reason="金额有误")
+    receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    report = list(receipt_number_report(branch=city, year=timezone.localdate().year))
+    assert [(use.number, use.state) for use in report] == [(1, "已冲红"), (2, "有效"), (3, "有效")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuance_twenty_receipts_gapless_and_same_donation_once(branch_tree):
+    """20 threads issue receipts for 20 donations; 2 more race on one donation: exactly one wins."""
+    from tests.donations.factories import CampaignFactory
+    from tests.factories import StaffFactory
+
+    city = branch_tree["city"]
+    clerk = StaffFactory(branch=city, roles=["donation_clerk"])
+    reviewer = StaffFactory(branch=city, roles=["finance_reviewer"])
+    campaign = CampaignFactory(branch=city)
+    donations = [confirmed(clerk, reviewer, city, campaign, amount=f"{n + 1}.00") for n in range(21)]
+
+    results, errors = [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(22)
+
+    def issue(donation):
+        try:
+            barrier.wait(timeout=30)
+            receipt = receipt_issue(donation=donation, by=reviewer)
+            with lock:
+                results.append((donation.pk, receipt.number))
+        except ValidationError as exc:
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    targets = donations[:20] + [donations[20], donations[20]]
+    threads = [threading.Thread(target=issue, args=(d,)) for d in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    numbers = sorted(number for _pk, number in results)
+    assert numbers == list(range(1, 22))
+    assert len(errors) == 1  # the second issue of the same donation was refused
+    assert Receipt.objects.filter(donation=donations[20], status=ReceiptStatus.VALID).count() == 1
