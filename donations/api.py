@@ -15,6 +15,7 @@ from donations.models import Campaign, Channel, Donation, DonationItem, Donation
 from donations.services.intake import donation_confirm, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
+from redcross.permissions import StaffModelPermissions
 
 
 def _raise_as_drf(exc: DjangoValidationError):
@@ -79,6 +80,16 @@ class ReverseInput(serializers.Serializer):
     reissue = serializers.BooleanField(default=True)
 
 
+class ServiceChecksPermissions(StaffModelPermissions):
+    """For actions whose service checks its own permission (confirm, issue, reverse): staff who may view."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            return False
+        return user.has_perm(f"{view.queryset.model._meta.app_label}.view_{view.queryset.model._meta.model_name}")
+
+
 class DonationViewSet(
     BranchScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -100,7 +111,7 @@ class DonationViewSet(
         return Response(DonationSerializer(donation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: DonationSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def confirm(self, request, pk=None):
         try:
             donation = donation_confirm(donation=self.get_object(), by=request.user)
@@ -109,7 +120,7 @@ class DonationViewSet(
         return Response(DonationSerializer(donation).data)
 
     @extend_schema(request=None, responses={201: ReceiptSerializer})
-    @action(detail=True, methods=["post"], url_path="issue-receipt")
+    @action(detail=True, methods=["post"], url_path="issue-receipt", permission_classes=[ServiceChecksPermissions])
     def issue_receipt(self, request, pk=None):
         try:
             receipt = receipt_issue(donation=self.get_object(), by=request.user)
@@ -125,7 +136,7 @@ class ReceiptViewSet(BranchScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     cursor_ordering = ("-id",)
 
     @extend_schema(request=ReverseInput, responses={200: ReceiptSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def reverse(self, request, pk=None):
         data = ReverseInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -125,7 +125,7 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
         rows.append(
             IntakeRow(
                 campaign=row["campaign__name"],
-                kind=DonationKind(row["kind"]).label,
+                kind=str(DonationKind(row["kind"]).label),
                 today_count=row["today_count"],
                 today_cash=row["today_cash"] if row["kind"] == DonationKind.CASH else Decimal("0.00"),
                 today_goods_value=(goods_row["today_value"] if goods_row else Decimal("0.00")).quantize(

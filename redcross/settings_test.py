@@ -15,6 +15,10 @@ os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "v
 from redcross.settings import *  # noqa: F403
 from redcross.settings import CACHES, REDIS_URL
 
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # one file per test run, so two runs side by side (or a run next to a helper's) never share it
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="redcross-test-media-")
 STORAGES = {
