@@ -8,7 +8,16 @@ from redcross.models import Branch, BranchLevel, User
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_is_idempotent_and_builds_the_tree(settings):
+@pytest.fixture
+def no_pdf_rendering(monkeypatch):
+    # the demo issues ~60 receipts and certificates; their PDFs are tested elsewhere
+    from donations import tasks
+
+    monkeypatch.setattr(tasks.receipt_render_pdf_task, "delay_on_commit", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.certificate_render_pdf_task, "delay_on_commit", lambda *a, **k: None)
+
+
+def test_seed_demo_is_idempotent_and_builds_the_tree(settings, no_pdf_rendering):
     settings.DEBUG = True
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -23,6 +32,20 @@ def test_seed_demo_is_idempotent_and_builds_the_tree(settings):
     assert donghu.branch.level == BranchLevel.COUNTY
     assert donghu.groups.filter(name="区县红十字会工作人员").exists()
     assert donghu.check_password("redcross-demo-2026")
+
+
+def test_seed_demo_shows_donations_in_every_state(settings, no_pdf_rendering):
+    from donations.models import Donation, DonationStatus, Receipt
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    donations = Donation.objects.count()
+    assert donations >= 30
+    assert Donation.objects.filter(kind="in_kind").exists()
+    assert Donation.objects.filter(status=DonationStatus.REGISTERED).exists()  # waiting for the second signature
+    assert Receipt.objects.exists()
+    call_command("seed_demo", stdout=StringIO())
+    assert Donation.objects.count() == donations
 
 
 def test_seed_demo_creates_no_accounts_in_production(settings):
