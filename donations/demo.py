@@ -121,10 +121,11 @@ def seed(stdout) -> None:
                     + Decimal(rng.randint(0, 99)) / 100
                 )
                 channel = rng.choice(["wechat", "alipay", "bank", "on_site"])
+                txn = f"DEMO{channel[:2].upper()}{day:02d}{created:05d}" if channel != "on_site" else ""
                 donation = donation_register(
                     by=clerk, branch=city, donor=donor, campaign=target, kind="cash", channel=channel,
                     received_at=received, amount=amount,
-                    channel_transaction_id=f"DEMO{channel[:2].upper()}{day:02d}{created:05d}" if channel != "on_site" else "",
+                    channel_transaction_id=txn,
                 )  # fmt: skip
             else:
                 name, spec, unit, price, basis = rng.choice(GOODS)
