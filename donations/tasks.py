@@ -4,6 +4,7 @@ from celery import shared_task
 
 from donations.services.certificates import certificate_render_pdf
 from donations.services.receipts import receipt_render_pdf, receipts_issue_pending
+from redcross.faults import pause_once
 
 # redelivery after a killed worker must come well before the broker's visibility timeout
 _RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
@@ -11,6 +12,7 @@ _RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max"
 
 @shared_task(name="donations.tasks.receipt_render_pdf_task", queue="heavy", acks_late=True, **_RETRY)
 def receipt_render_pdf_task(receipt_id: int) -> None:
+    pause_once("receipt_render")
     receipt_render_pdf(receipt_id=receipt_id)
 
 

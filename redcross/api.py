@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -38,6 +40,7 @@ class BranchScopedViewSetMixin:
         super().perform_update(serializer)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedBranchField(serializers.PrimaryKeyRelatedField):
     """A branch choice limited to the requesting user's subtree."""
 
