@@ -15,7 +15,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from donations.forms import DonationItemFormSet, DonationRegisterForm, ReceiptReverseForm, service_errors_to_form
+from donations.forms import (
+    DonationCorrectForm,
+    DonationItemFormSet,
+    DonationRegisterForm,
+    ReceiptReverseForm,
+    service_errors_to_form,
+)
 from donations.models import (
     Attachment,
     Campaign,
@@ -34,7 +40,7 @@ from donations.models import (
 from donations.selectors import daily_intake_report
 from donations.services.campaigns import campaign_set_status
 from donations.services.donors import donor_find_duplicates
-from donations.services.intake import donation_confirm_batch, donation_register
+from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from redcross.admin import BranchScopedAdmin
 from redcross.masking import mask_id_number
@@ -308,6 +314,7 @@ class DonationAdmin(BranchScopedAdmin):
     def get_urls(self):
         custom = [
             path("daily-report/", self.admin_site.admin_view(self.daily_report_view), name="donations_daily_report"),
+            path("<int:donation_id>/correct/", self.admin_site.admin_view(self.correct_view), name="donations_correct"),
         ]
         return custom + super().get_urls()
 
@@ -338,6 +345,32 @@ class DonationAdmin(BranchScopedAdmin):
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/donations/donation/register.html", context)
+
+    # --- corrections of confirmed donations -----------------------------------------------------
+
+    def correct_view(self, request, donation_id: int):
+        donation = get_object_or_404(self.get_queryset(request), pk=donation_id)
+        if not request.user.has_perm("donations.correct_donation"):
+            raise PermissionDenied
+        form = DonationCorrectForm(request.POST or None, user=request.user, donation=donation)
+        if request.method == "POST" and form.is_valid():
+            try:
+                donation_correct(
+                    donation=donation, by=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
+                )
+            except ValidationError as exc:
+                service_errors_to_form(exc, form)
+            else:
+                self.message_user(request, gettext("已记录更正"))
+                return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("更正捐赠 %(serial)s") % {"serial": donation.serial},
+            "form": form,
+            "donation": donation,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/donations/donation/correct.html", context)
 
     # --- the daily intake report (日报) ------------------------------------------------------
 

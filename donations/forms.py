@@ -92,3 +92,46 @@ def service_errors_to_form(exc: ValidationError, form: forms.Form, formset=None)
             form.add_error(field, errors)
         else:
             form.add_error(None, errors)
+
+
+class DonationCorrectForm(forms.Form):
+    """Fields a confirmed donation may be corrected in; unchanged ones are left out of the correction."""
+
+    donor = forms.ModelChoiceField(label=_("捐赠人"), queryset=None)
+    campaign = forms.ModelChoiceField(label=_("募捐活动"), queryset=None)
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
+    channel_transaction_id = forms.CharField(label=_("渠道交易号"), required=False, max_length=64)
+    received_at = forms.DateTimeField(label=_("到账时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    amount = forms.CharField(label=_("金额（元）"), required=False)
+    designated_recipient = forms.ModelChoiceField(label=_("定向受赠单位"), queryset=None, required=False)
+    wish = forms.CharField(label=_("捐赠意愿"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("内部备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("更正原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+    def __init__(self, *args, user, donation, **kwargs) -> None:
+        initial = {
+            "donor": donation.donor_id,
+            "campaign": donation.campaign_id,
+            "channel": donation.channel,
+            "channel_transaction_id": donation.channel_transaction_id,
+            "received_at": donation.received_at,
+            "amount": donation.amount if donation.amount is not None else "",
+            "designated_recipient": donation.designated_recipient_id,
+            "wish": donation.wish,
+            "note": donation.note,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.donation = donation
+        self.fields["donor"].queryset = scope_queryset(Donor.objects.all(), user)
+        self.fields["campaign"].queryset = Campaign.objects.all()
+        self.fields["designated_recipient"].queryset = scope_queryset(Recipient.objects.all(), user)
+        if donation.kind != DonationKind.CASH:
+            del self.fields["amount"]
+
+    def changes(self) -> dict[str, Any]:
+        changes = {name: self.cleaned_data[name] for name in self.changed_data if name != "reason"}
+        # the browser's date-time field has minutes only: an untouched time is not a correction
+        received = changes.get("received_at")
+        if received is not None and received == self.donation.received_at.replace(second=0, microsecond=0):
+            del changes["received_at"]
+        return changes

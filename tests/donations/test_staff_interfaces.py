@@ -204,3 +204,24 @@ def test_admin_receipt_reverse_page(client, clerk, reviewer, city, campaign):
     assert receipt.status == "reversed"
     client.force_login(clerk)
     assert client.get(url).status_code == 403
+
+
+def test_admin_correction_page_records_the_change(client, clerk, reviewer, city, campaign):
+    from donations.models import DonationCorrection
+
+    donation = donation_confirm(donation=_register(clerk, city, campaign, amount="1000.00"), by=reviewer)
+    client.force_login(reviewer)
+    change_page = client.get(reverse("admin:donations_donation_change", args=[donation.pk])).content.decode()
+    url = reverse("admin:donations_correct", args=[donation.pk])
+    assert url in change_page
+    form = client.get(url).context["form"]
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data["received_at"] = timezone.localtime(donation.received_at).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {**data, "amount": "100.00", "reason": ""})
+    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    response = client.post(url, {**data, "amount": "100.00", "reason": "银行回单金额为 100 元"})
+    assert response.status_code == 302
+    correction = DonationCorrection.objects.get(donation=donation)
+    assert correction.changes == {"amount": {"before": "1000.00", "after": "100.00"}}
+    client.force_login(clerk)
+    assert client.get(url).status_code == 403
