@@ -41,7 +41,7 @@ from donations.selectors import daily_intake_report
 from donations.services.campaigns import campaign_set_status
 from donations.services.donors import donor_find_duplicates
 from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
-from donations.services.receipts import receipt_issue, receipt_reverse
+from donations.services.receipts import receipt_issue, receipt_number_report, receipt_reverse
 from redcross.admin import BranchScopedAdmin
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan
@@ -431,8 +431,36 @@ class ReceiptAdmin(BranchScopedAdmin):
                 name="donations_receipt_reverse",
             ),
             path("<int:receipt_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="donations_receipt_pdf"),
+            path("numbering/", self.admin_site.admin_view(self.numbering_view), name="donations_receipt_numbering"),
         ]
         return custom + super().get_urls()
+
+    def numbering_view(self, request):
+        """票据号码核对: every number of a branch and year, issued or reversed, for auditors."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        branches = visible_branches(request.user).filter(is_active=True)
+        branch = branches.filter(pk=request.GET.get("branch") or 0).first() or branches.first()
+        try:
+            year = int(request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        uses = list(receipt_number_report(branch=branch, year=year)) if branch else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("票据号码核对"),
+            "branches": branches,
+            "branch": branch,
+            "year": year,
+            "uses": uses,
+            "counts": {
+                "issued": sum(1 for u in uses if u.receipt and u.receipt.status == ReceiptStatus.VALID),
+                "reversed": sum(1 for u in uses if u.receipt and u.receipt.status == ReceiptStatus.REVERSED),
+                "missing": sum(1 for u in uses if u.receipt is None),
+            },
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/donations/receipt/numbering.html", context)
 
     def pdf_view(self, request, receipt_id: int):
         """Staff download; receipt files are never served from a public media URL."""

@@ -225,3 +225,17 @@ def test_admin_correction_page_records_the_change(client, clerk, reviewer, city,
     assert correction.changes == {"amount": {"before": "1000.00", "after": "100.00"}}
     client.force_login(clerk)
     assert client.get(url).status_code == 403
+
+
+def test_admin_numbering_report_lists_every_number(client, clerk, reviewer, city, campaign):
+    from donations.services.receipts import receipt_issue, receipt_reverse
+
+    first = receipt_issue(
+        donation=donation_confirm(donation=_register(clerk, city, campaign), by=reviewer), by=reviewer
+    )
+    receipt_reverse(receipt=first, by=reviewer, reason="抬头写错")
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:donations_receipt_numbering"), {"branch": city.pk}).content.decode()
+    assert "00000001" in page and "00000002" in page
+    assert "抬头写错" in page
+    assert "缺号 0 个" in page
