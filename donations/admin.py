@@ -150,10 +150,11 @@ class CampaignAdmin(BranchScopedAdmin):
         self._set_status(request, queryset, CampaignStatus.FOLDED)
 
 
-class DonationItemInline(admin.TabularInline):
-    model = DonationItem
+class ReadOnlyInline(admin.TabularInline):
+    """Lines shown on a donation's page that are written only by services."""
+
     extra = 0
-    fields = ("name", "specification", "quantity", "unit", "unit_value", "value_basis", "expiry_date")
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -161,50 +162,35 @@ class DonationItemInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+class DonationItemInline(ReadOnlyInline):
+    model = DonationItem
+    fields = ("name", "specification", "quantity", "unit", "unit_value", "value_basis", "expiry_date")
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(ReadOnlyInline):
+    """Attachments can be added to any donation (letters often arrive later); never changed or removed."""
+
     model = Attachment
     extra = 1
     fields = ("kind", "file", "uploaded_at")
     readonly_fields = ("uploaded_at",)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def has_add_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj) and request.user.has_perm("donations.add_attachment")
 
 
-class ReceiptInline(admin.TabularInline):
+class ReceiptInline(ReadOnlyInline):
     model = Receipt
     fk_name = "donation"
-    extra = 0
-    fields = ("invoice_code", "number_display", "issued_at", "total_amount", "status", "pdf")
+    fields = ("invoice_code", "number_display", "issued_at", "total_amount", "status", "pdf_status")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
-class CorrectionInline(admin.TabularInline):
+class CorrectionInline(ReadOnlyInline):
     model = DonationCorrection
-    extra = 0
     fields = ("corrected_at", "corrected_by", "reason", "changes")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Donation)
