@@ -22,6 +22,7 @@ from donations.forms import (
     ReceiptReverseForm,
     service_errors_to_form,
 )
+from donations.imports.admin_views import DonationImportAdminMixin
 from donations.models import (
     Attachment,
     Campaign,
@@ -194,7 +195,7 @@ class CorrectionInline(ReadOnlyInline):
 
 
 @admin.register(Donation)
-class DonationAdmin(BranchScopedAdmin):
+class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     """Donations are registered through their own form (items included) and never edited here:
     confirmed ones change only through a recorded correction (``donation_correct``)."""
 

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from redcross.encryption import EncryptedTextField
+from redcross.encryption import EncryptedTextField, blind_index
 from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
 from redcross.models import Branch
 from redcross.money import MoneyField
@@ -59,7 +59,7 @@ class Donor(models.Model):
     phone = models.CharField(_("联系电话"), max_length=40, blank=True, validators=[validate_cn_phone])
     email = models.EmailField(_("电子邮箱"), blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    id_number = EncryptedTextField(_("身份证号码"), blank=True)
+    id_number = EncryptedTextField(_("身份证号码"), blank=True, blind_index_field="id_number_index")
     id_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     public_display = models.CharField(
         _("公开方式"), max_length=12, choices=PublicDisplay.choices, default=PublicDisplay.MASKED
@@ -91,6 +91,11 @@ class Donor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # the ID number is encrypted; a keyed hash next to it finds duplicates without decrypting
+        self.id_number_index = blind_index(self.id_number) if self.id_number else ""
+        super().save(*args, **kwargs)
 
     @property
     def public_name(self) -> str:
@@ -258,6 +263,11 @@ class Donation(models.Model):
     )
     confirmed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     note = models.TextField(_("内部备注"), blank=True)
+    # refunds of a cash donation (e.g. from a WeChat Pay / Alipay statement); the amount stays as received
+    refunded_amount = MoneyField(_("已退款金额（元）"), default=Decimal("0.00"))
+    # one entry per refund: {"id": channel refund id, "amount": "12.00", "refunded_at": ISO time, "source": ...};
+    # the ids make a re-imported refund a duplicate instead of a second refund
+    refunds = models.JSONField(_("退款记录"), default=list, blank=True, editable=False)
     lookup_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
     history = HistoricalRecords()
@@ -432,7 +442,13 @@ class Receipt(models.Model):
     reviewer_name = models.CharField(_("复核人"), max_length=60)
     issuer_name = models.CharField(_("收款人"), max_length=60)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("开票人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("开票人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("空白表示由夜间任务自动开具"),
     )
     status = models.CharField(_("状态"), max_length=10, choices=ReceiptStatus.choices, default=ReceiptStatus.VALID)
     replaces = models.OneToOneField(

@@ -182,7 +182,11 @@ def donation_register(
     transaction_id = (channel_transaction_id or "").strip()
     if len(transaction_id) > 64:
         raise ValidationError({"channel_transaction_id": [_("渠道交易号过长")]})
-    if transaction_id and Donation.objects.filter(channel=channel, channel_transaction_id=transaction_id).exists():
+    # repeating the partial unique index's condition lets SQLite use that index instead of a table scan
+    already = Donation.objects.filter(channel=channel, channel_transaction_id=transaction_id).exclude(
+        channel_transaction_id=""
+    )
+    if transaction_id and already.exists():
         raise ValidationError({"channel_transaction_id": [_("该渠道交易号已登记")]})
     campaign = _check_campaign(campaign, branch)
     recipient = _recipient(designated_recipient, by)

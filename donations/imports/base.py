@@ -1,0 +1,765 @@
+"""The shared part of every statement import: reading bytes, decoding, finding the
+header, parsing amounts and times, and registering the parsed rows through the
+services (``donor_register``, ``donation_register``, ``donation_record_refund``).
+
+Decision (see README.md in this folder): GOOD ROWS ARE IMPORTED. Each valid row
+is registered in its own transaction; a bad row is reported with its line number
+and the reason and does not stop the rest. A file whose header is wrong (a
+required column missing), whose encoding cannot be decoded, or that cannot be
+read as CSV/XLSX at all is rejected whole with ``ImportFileError`` before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from donations.models import Campaign, Donation, DonationKind, Donor, DonorKind, PublicDisplay, ReceiptStatus
+from donations.services.campaigns import campaign_for_new_donation, regular_campaign
+from donations.services.donors import donor_register
+from donations.services.intake import MAX_DONATION_AMOUNT, donation_register
+from donations.services.refunds import RefundAlreadyRecorded, RefundPaymentNotFound, donation_record_refund
+from redcross.audit import audit_context
+from redcross.models import Branch
+from redcross.money import YUAN, to_yuan
+from redcross.scoping import ensure_branch_access
+
+__all__ = [
+    "FORMATS",
+    "ImportFileError",
+    "ImportReport",
+    "ParsedRow",
+    "ParsedStatement",
+    "RowError",
+    "import_statement",
+]
+
+FORMATS = ("wechat", "alipay", "bank", "template")
+
+# statements are in Beijing time whatever the server's TIME_ZONE says
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# a 100,000-row WeChat statement is about 30 MB
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_000_000
+# how many rows may come before the header (title and account lines of bank statements)
+HEADER_SCAN_ROWS = 30
+# longer text in a name or account cell is not data from a payment channel
+MAX_NAME_LENGTH = 200
+MAX_ACCOUNT_LENGTH = 100
+MAX_REMARK_LENGTH = 1000
+# donors created for statement payers carry this note; only such donors are reused by name
+IMPORTED_DONOR_NOTE = "对账单导入自动创建"
+
+_CHUNK = 500  # ids per IN (...) query
+_XLSX_MAGIC = b"PK\x03\x04"
+
+# control characters (C0 except newline handling below, DEL, C1) and bidirectional overrides
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LOOSE_NUMBER = re.compile(r"[+-]?[0-9][0-9,]*(?:\.[0-9]+)?", flags=re.ASCII)
+_DATETIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y%m%d %H:%M:%S",
+    "%Y%m%d%H%M%S",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+)
+_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%H%M%S", "%H.%M.%S")
+
+
+class ImportFileError(Exception):
+    """The whole file is rejected (wrong header, undecodable, not CSV/XLSX); nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RowError(Exception):
+    """One row is bad; the reason is shown to the clerk with the row's line number."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    """One payment or refund of a cash statement (WeChat Pay, Alipay, bank)."""
+
+    line: int
+    transaction_id: str  # the channel's id of this payment; for a refund, the refund's own id
+    received_at: datetime  # aware, Asia/Shanghai
+    amount: Decimal  # as in the file (a negative payment is rejected by the service); refunds positive
+    payer_name: str
+    payer_account: str
+    remark: str
+    is_refund: bool = False
+    refund_of: str = ""  # for a refund: the transaction id of the payment it refunds
+
+
+@dataclass
+class ParsedStatement:
+    """What a format module reads from a file, before anything is written."""
+
+    channel: str
+    source: str  # e.g. "微信支付对账单", used in notes
+    default_payer_name: str
+    rows: list[ParsedRow] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: int = 0
+    refunded: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    # rows that are not donations (bank outflows, closed orders, total lines): (line, reason)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    # things to look at that did not stop a row: footer count mismatch, refunds of receipted gifts...
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"imported: {self.imported}; duplicates: {self.duplicates}; "
+            f"refunded: {self.refunded}; rejected: {len(self.rejected)}"
+        )
+        if self.skipped:
+            text += f"; skipped: {len(self.skipped)}"
+        return text
+
+    def skipped_by_reason(self) -> dict[str, list[int]]:
+        grouped: dict[str, list[int]] = {}
+        for line, reason in self.skipped:
+            grouped.setdefault(reason, []).append(line)
+        return grouped
+
+    def lines(self, *, max_rejected: int | None = None) -> list[str]:
+        """The summary, then ``line N: reason`` per rejected row, skipped rows by reason, warnings."""
+        out = [self.summary()]
+        rejected = sorted(self.rejected)
+        shown = rejected if max_rejected is None else rejected[:max_rejected]
+        out.extend(f"line {line}: {reason}" for line, reason in shown)
+        if len(shown) < len(rejected):
+            out.append(f"... {len(rejected) - len(shown)} more rejected rows")
+        for reason, numbers in self.skipped_by_reason().items():
+            listed = ", ".join(str(n) for n in numbers[:20]) + (", ..." if len(numbers) > 20 else "")
+            out.append(f"skipped {len(numbers)} ({reason}): lines {listed}")
+        out.extend(f"warning: {warning}" for warning in self.warnings)
+        return out
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_bytes(path_or_file: Any) -> bytes:
+    """A path, bytes, or an open (uploaded) file; refuses files over ``MAX_FILE_BYTES``."""
+    if isinstance(path_or_file, bytes | bytearray | memoryview):
+        data = bytes(path_or_file)
+    elif isinstance(path_or_file, str | Path):
+        path = Path(path_or_file)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ImportFileError(_("文件超过 %(mb)d MB") % {"mb": MAX_FILE_BYTES // 2**20})
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImportFileError(_("无法读取文件：%(error)s") % {"error": exc.strerror or exc}) from None
+    elif hasattr(path_or_file, "read"):
+        if hasattr(path_or_file, "seek"):
+            path_or_file.seek(0)
+        data = path_or_file.read(MAX_FILE_BYTES + 1)
+        if isinstance(data, str):
+            raise ImportFileError(_("请以二进制方式打开文件"))
+    else:
+        raise TypeError(f"cannot read a statement from {type(path_or_file).__name__}")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(_("文件超过 %(mb)d MB") % {"mb": MAX_FILE_BYTES // 2**20})
+    if not data.strip():
+        raise ImportFileError(_("文件是空的"))
+    return data
+
+
+def is_xlsx(data: bytes) -> bool:
+    return data.startswith(_XLSX_MAGIC)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode a CSV statement: UTF-8 with or without BOM, else GBK (read as GB18030, its superset).
+
+    Returns (text, encoding). Anything else (UTF-16, binary, a mixture that is
+    valid in neither) rejects the whole file.
+    """
+    if is_xlsx(data):
+        raise ImportFileError(_("这是 XLSX（Excel）文件，不是 CSV 文本；请另存为 CSV 或选择对应的格式"))
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ImportFileError(_("不支持 UTF-16 编码的文件；请另存为 UTF-8 或 GBK 编码的 CSV"))
+    candidates = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            raise ImportFileError(_("文件含有空字符（NUL），不是文本格式的对账单"))
+        return text, ("gbk" if encoding == "gb18030" else encoding)
+    raise ImportFileError(_("无法识别文件编码：既不是 UTF-8 也不是 GBK；请从商户平台重新下载，不要用其他软件转存"))
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number where the record starts, cells); a record may span lines inside quotes."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for row in reader:
+            if line > MAX_ROWS:
+                raise ImportFileError(_("文件超过 %(n)d 行，请分批导入") % {"n": MAX_ROWS})
+            yield line, row
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("第 %(line)d 行无法按 CSV 读取（%(error)s），整个文件未导入") % {"line": reader.line_num, "error": exc}
+        ) from None
+
+
+def xlsx_sheets(data: bytes):
+    """Open an XLSX read-only, formulas as their text (never evaluated)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if not is_xlsx(data):
+        raise ImportFileError(_("不是 XLSX（Excel 2007 及以上）文件"))
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise ImportFileError(_("XLSX 文件已损坏或格式不正确（%(error)s）") % {"error": type(exc).__name__}) from None
+    except Exception as exc:  # openpyxl raises many types on malformed parts
+        raise ImportFileError(_("XLSX 文件无法读取（%(error)s）") % {"error": type(exc).__name__}) from None
+
+
+def xlsx_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_ROWS:
+                raise ImportFileError(_("文件超过 %(n)d 行，请分批导入") % {"n": MAX_ROWS})
+            yield number, list(values)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a malformed sheet part
+        raise ImportFileError(_("XLSX 工作表无法读取（%(error)s）") % {"error": type(exc).__name__}) from None
+
+
+def normalise_header(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\ufeff", "").strip().strip("`").strip()
+    return text.replace("(", "（").replace(")", "）").replace(" ", "").replace("\u3000", "")
+
+
+@dataclass
+class Header:
+    line: int
+    index: dict[str, int]  # canonical column key -> cell index
+    width: int
+
+
+def find_header(
+    rows: Iterator[tuple[int, list[Any]]],
+    *,
+    columns: Mapping[str, tuple[str, ...]],
+    required: Iterable[str | tuple[str, ...]],
+    format_label: str,
+    encoding: str = "",
+) -> Header:
+    """Consume rows up to and including the header; reject the file if there is none.
+
+    ``columns`` maps a canonical key to the accepted column names (synonyms);
+    each ``required`` entry is a key, or a tuple of keys of which one must be present.
+    """
+    lookup = {normalise_header(name): key for key, names in columns.items() for name in names}
+    required = [(item,) if isinstance(item, str) else tuple(item) for item in required]
+    best: tuple[int, int, list[str]] | None = None  # (required columns matched, line, missing)
+    for scanned, (line, cells) in enumerate(rows):
+        index: dict[str, int] = {}
+        for position, cell in enumerate(cells):
+            key = lookup.get(normalise_header(cell))
+            if key is not None and key not in index:
+                index[key] = position
+        if index:
+            missing = [columns[group[0]][0] for group in required if not any(key in index for key in group)]
+            if not missing:
+                return Header(line=line, index=index, width=len(cells))
+            matched = len(required) - len(missing)
+            if best is None or matched > best[0]:
+                best = (matched, line, missing)
+        if scanned + 1 >= HEADER_SCAN_ROWS:
+            break
+    if best is not None and best[0] >= 2:
+        raise ImportFileError(
+            _("%(format)s表头（第 %(line)d 行）缺少必需的列：%(missing)s；整个文件未导入") % {
+                "format": format_label, "line": best[1], "missing": "、".join(best[2])}
+        )  # fmt: skip
+    expected = "、".join(columns[group[0]][0] for group in required)
+    hint = _("（按 %(encoding)s 编码读取）") % {"encoding": encoding.upper()} if encoding else ""
+    raise ImportFileError(
+        _("未找到%(format)s的表头（应含列：%(expected)s）%(hint)s；请确认选择的格式与文件一致。整个文件未导入") % {
+            "format": format_label, "expected": expected, "hint": hint}
+    )  # fmt: skip
+
+
+class RowReader:
+    """Cells of one data row by canonical column key, cleaned of channel padding (` and tabs)."""
+
+    __slots__ = ("cells", "header")
+
+    def __init__(self, header: Header, cells: list[Any]) -> None:
+        self.header = header
+        self.cells = cells
+
+    def raw(self, key: str) -> Any:
+        position = self.header.index.get(key)
+        if position is None or position >= len(self.cells):
+            return None
+        value = self.cells[position]
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("`"):  # WeChat Pay prefixes every field so Excel keeps it as text
+                value = value[1:].strip()
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+
+    def has(self, key: str) -> bool:
+        return key in self.header.index
+
+
+def is_blank(cells: list[Any]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip().strip("`").strip()) for cell in cells)
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def _short(text: str, length: int = 30) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def parse_amount(value: Any, label: str | None = None) -> Decimal:
+    """Yuan as a Decimal with two places; the sign is kept (callers and services judge it)."""
+    if label is None:
+        label = _("金额")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RowError(_("缺少%(label)s") % {"label": label})
+    if isinstance(value, bool):
+        raise RowError(_("%(label)s格式不正确") % {"label": label})
+    if isinstance(value, float):
+        # a number typed in Excel: binary floating point, round to fen only if it is within a rounding error
+        if not math.isfinite(value):
+            raise RowError(_("%(label)s格式不正确") % {"label": label})
+        amount = Decimal(repr(value))
+        if abs(amount) < MAX_DONATION_AMOUNT * 1000:
+            rounded = amount.quantize(YUAN)
+            if abs(amount - rounded) < Decimal("0.000001"):
+                amount = rounded
+    elif isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    else:
+        text = str(value).strip().lstrip("`").strip()
+        if text[:1] == "=":
+            raise RowError(_("%(label)s不能是公式：%(text)s") % {"label": label, "text": _short(text)})
+        text = text.removeprefix("¥").removeprefix("￥").removeprefix("CNY").strip()
+        if _LOOSE_NUMBER.fullmatch(text) and len(text.replace(",", "").split(".")[0].lstrip("+-")) > 13:
+            raise RowError(_("%(label)s超过一百亿元，请核对") % {"label": label})
+        amount = text  # to_yuan parses strict ASCII money, no exponents or full-width digits
+    try:
+        result = to_yuan(amount)
+    except (TypeError, ValueError, InvalidOperation):
+        raise RowError(
+            _("%(label)s格式不正确：%(text)s（须为元，最多两位小数）") % {"label": label, "text": _short(str(value))}
+        ) from None
+    if abs(result) > MAX_DONATION_AMOUNT:
+        raise RowError(_("%(label)s超过一百亿元，请核对") % {"label": label})
+    return result
+
+
+def _parse_datetime_text(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for pattern in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_datetime(value: Any, label: str | None = None) -> datetime:
+    """A statement time (Beijing time unless it says otherwise) as an aware datetime."""
+    if label is None:
+        label = _("到账时间")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RowError(_("缺少%(label)s") % {"label": label})
+    result: datetime | None
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time())
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        result = _excel_serial(value)
+    else:
+        text = str(value).strip().lstrip("`").strip()
+        result = _parse_datetime_text(text) if len(text) <= 40 else None
+    if result is None:
+        raise RowError(_("%(label)s格式不正确：%(text)s") % {"label": label, "text": _short(str(value))})
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=SHANGHAI)
+    return result
+
+
+def _excel_serial(value: float) -> datetime | None:
+    # a date cell that lost its date format: days since 1899-12-30
+    if not 20000 <= value <= 80000:
+        return None
+    from openpyxl.utils.datetime import from_excel
+
+    return from_excel(value)
+
+
+def parse_date_and_time(date_value: Any, time_value: Any, label: str | None = None) -> datetime:
+    """A bank's separate 交易日期 and 交易时间 columns (either may hold the full time)."""
+    if time_value in (None, "") or (isinstance(time_value, str) and not time_value.strip()):
+        return parse_datetime(date_value, label)
+    if isinstance(time_value, datetime):
+        return parse_datetime(time_value, label)
+    day = parse_datetime(date_value, label)
+    if isinstance(time_value, time):
+        clock = time_value
+    else:
+        text = str(time_value).strip()
+        if len(text) > 8:  # the time column holds date and time
+            return parse_datetime(text, label)
+        clock = None
+        for pattern in _TIME_FORMATS:
+            try:
+                clock = datetime.strptime(text, pattern).time()
+                break
+            except ValueError:
+                continue
+        if clock is None:
+            raise RowError(_("交易时间格式不正确：%(text)s") % {"text": _short(text)})
+    return datetime.combine(day.date(), clock, tzinfo=day.tzinfo)
+
+
+def parse_date(value: Any, label: str) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_datetime(value, label).date()
+
+
+def clean_text(value: Any, *, label: str, max_length: int, multiline: bool = False) -> str:
+    """Text as given (formulas such as ``=cmd|...`` stay plain text), refusing control characters."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    pattern = _CONTROL_MULTI_LINE if multiline else _CONTROL_SINGLE_LINE
+    if pattern.search(text):
+        raise RowError(_("%(label)s含有控制字符") % {"label": label})
+    if len(text) > max_length:
+        raise RowError(_("%(label)s过长（最多 %(n)d 个字符）") % {"label": label, "n": max_length})
+    return text
+
+
+def check_columns(reader: RowReader) -> None:
+    """A data row must have as many cells as the header (extra empty cells at the end are fine)."""
+    cells = reader.cells
+    width = reader.header.width
+    if len(cells) < width or any(
+        cell not in (None, "") and not (isinstance(cell, str) and not cell.strip()) for cell in cells[width:]
+    ):
+        raise RowError(_("列数与表头不符（表头 %(w)d 列，本行 %(n)d 列）") % {"w": width, "n": len(cells)})
+
+
+def message_of(exc: ValidationError) -> str:
+    return "；".join(str(message) for message in exc.messages)
+
+
+def chunked(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- donors -------------------------------------------------------------------------------
+
+
+class PayerDonors:
+    """One person donor per payer name for the import's branch, created on first use and cached.
+
+    Only donors this importer created (note ``IMPORTED_DONOR_NOTE``) are reused by
+    name, so a statement payer is never attached to a hand-registered donor who
+    happens to share the name.
+    """
+
+    def __init__(self, *, by, branch: Branch, source: str) -> None:
+        self.by = by
+        self.branch = branch
+        self.source = source
+        self.cache: dict[str, Donor] = {}
+
+    def _existing(self):
+        return Donor.objects.filter(
+            branch=self.branch,
+            kind=DonorKind.PERSON,
+            phone="",
+            credit_code="",
+            note__startswith=IMPORTED_DONOR_NOTE,
+        ).order_by("-id")  # the oldest wins when the dict below is filled
+
+    def preload(self, names: Iterable[str]) -> None:
+        wanted = sorted({name for name in names if name and name not in self.cache})
+        for chunk in chunked(wanted):
+            for donor in self._existing().filter(name__in=chunk):
+                self.cache[donor.name] = donor
+
+    def get(self, name: str) -> tuple[Donor, bool]:
+        """(donor, created now); call inside the row's transaction."""
+        donor = self.cache.get(name)
+        if donor is not None:
+            return donor, False
+        donor = self._existing().filter(name=name).last()
+        created = donor is None
+        if donor is None:
+            donor = donor_register(
+                by=self.by,
+                branch=self.branch,
+                kind=DonorKind.PERSON,
+                name=name,
+                public_display=PublicDisplay.MASKED,
+                wants_receipt=False,
+                note=f"{IMPORTED_DONOR_NOTE}（{self.source}）",
+                allow_duplicate=True,
+            )
+        self.cache[name] = donor
+        return donor, created
+
+    def forget(self, name: str) -> None:
+        """The row's transaction rolled back: a donor created in it no longer exists."""
+        self.cache.pop(name, None)
+
+
+# --- registering --------------------------------------------------------------------------
+
+
+def existing_transactions(channel: str, ids: list[str]) -> dict[str, Decimal | None]:
+    """channel transaction id -> amount of the donations already registered, in chunked queries."""
+    found: dict[str, Decimal | None] = {}
+    for chunk in chunked(sorted(set(ids))):
+        found.update(
+            Donation.objects.filter(channel=channel, channel_transaction_id__in=chunk)
+            # repeats the condition of the partial unique index, so SQLite searches it instead of scanning
+            .exclude(channel_transaction_id="")
+            .order_by()
+            .values_list("channel_transaction_id", "amount")
+        )
+    return found
+
+
+def _row_note(statement: ParsedStatement, row: ParsedRow) -> str:
+    parts = [_("%(source)s导入（第 %(line)d 行）") % {"source": statement.source, "line": row.line}]
+    if row.payer_account:
+        parts.append(_("付款账户：%(account)s") % {"account": row.payer_account})
+    if row.remark:
+        parts.append(_("对账单信息：%(remark)s") % {"remark": row.remark})
+    return "\n".join(parts)
+
+
+def _is_transaction_clash(exc: ValidationError) -> bool:
+    return hasattr(exc, "error_dict") and "channel_transaction_id" in exc.error_dict
+
+
+def import_cash_statement(
+    statement: ParsedStatement, *, by, branch: Branch, campaign: Campaign, report: ImportReport | None = None
+) -> ImportReport:
+    """Register the payments, then the refunds, of a parsed statement; one transaction per row."""
+    report = report or ImportReport()
+    report.rejected.extend(statement.rejected)
+    report.skipped.extend(statement.skipped)
+    report.warnings.extend(statement.warnings)
+    channel = statement.channel
+
+    payments: list[ParsedRow] = []
+    refunds: list[ParsedRow] = []
+    first_seen: dict[tuple[bool, str], ParsedRow] = {}
+    for row in statement.rows:
+        first = first_seen.get((row.is_refund, row.transaction_id))
+        if first is None:
+            first_seen[(row.is_refund, row.transaction_id)] = row
+            (refunds if row.is_refund else payments).append(row)
+        elif (first.amount, first.received_at, first.refund_of) == (row.amount, row.received_at, row.refund_of):
+            report.duplicates += 1  # the same row twice in one file: counted once as a duplicate
+        else:
+            report.rejected.append(
+                (row.line, _("交易号 %(id)s 与第 %(first)d 行相同但内容不同") % {
+                    "id": row.transaction_id, "first": first.line})
+            )  # fmt: skip
+
+    existing = existing_transactions(channel, [row.transaction_id for row in payments])
+    donors = PayerDonors(by=by, branch=branch, source=statement.source)
+    donors.preload(row.payer_name or statement.default_payer_name for row in payments)
+
+    for row in payments:
+        if row.transaction_id in existing:
+            registered = existing[row.transaction_id]
+            if registered == row.amount:
+                report.duplicates += 1
+            else:
+                report.rejected.append(
+                    (row.line, _("渠道交易号 %(id)s 已登记，但金额不同（已登记 %(old)s 元，本行 %(new)s 元）") % {
+                        "id": row.transaction_id, "old": registered, "new": row.amount})
+                )  # fmt: skip
+            continue
+        name = row.payer_name or statement.default_payer_name
+        created = False
+        try:
+            # a new donor and its first donation commit together; a known donor needs no outer
+            # transaction (donation_register is atomic itself), which saves a savepoint per row
+            with transaction.atomic() if name not in donors.cache else nullcontext():
+                donor, created = donors.get(name)
+                donation_register(
+                    by=by,
+                    branch=branch,
+                    donor=donor,
+                    campaign=campaign,
+                    kind=DonationKind.CASH,
+                    channel=channel,
+                    received_at=row.received_at,
+                    amount=row.amount,
+                    channel_transaction_id=row.transaction_id,
+                    note=_row_note(statement, row),
+                )
+        except ValidationError as exc:
+            if created:
+                donors.forget(name)
+            if _is_transaction_clash(exc):  # registered meanwhile by someone else
+                report.duplicates += 1
+            else:
+                report.rejected.append((row.line, message_of(exc)))
+        except IntegrityError:
+            if created:
+                donors.forget(name)
+            clash = Donation.objects.filter(channel=channel, channel_transaction_id=row.transaction_id)
+            if clash.exclude(channel_transaction_id="").exists():
+                report.duplicates += 1
+            else:
+                report.rejected.append((row.line, _("数据库拒绝了本行，请核对后手工登记")))
+        else:
+            report.imported += 1
+            existing[row.transaction_id] = row.amount
+
+    for row in refunds:
+        try:
+            donation = donation_record_refund(
+                by=by,
+                channel=channel,
+                payment_transaction_id=row.refund_of,
+                refund_id=row.transaction_id,
+                amount=row.amount,
+                refunded_at=row.received_at,
+                source=_("%(source)s第 %(line)d 行") % {"source": statement.source, "line": row.line},
+            )
+        except RefundAlreadyRecorded:
+            report.duplicates += 1
+        except RefundPaymentNotFound:
+            report.rejected.append((row.line, _("未找到原支付（交易号 %(id)s）") % {"id": row.refund_of}))
+        except ValidationError as exc:
+            report.rejected.append((row.line, message_of(exc)))
+        else:
+            report.refunded += 1
+            if donation.receipts.filter(status=ReceiptStatus.VALID).exists():
+                report.warnings.append(
+                    _("第 %(line)d 行：捐赠 %(serial)s 已开具票据，退款后请财务冲红并按实际金额重开") % {
+                        "line": row.line, "serial": donation.serial}
+                )  # fmt: skip
+    return report
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
+    if not branch.path.startswith(campaign.branch.path):
+        raise ImportFileError(_("募捐活动“%(name)s”不属于本组织或上级组织") % {"name": campaign.name})
+    try:
+        return campaign_for_new_donation(campaign)
+    except ValidationError as exc:
+        raise ImportFileError(message_of(exc)) from None
+
+
+def _parsers() -> dict[str, Callable[[bytes], ParsedStatement]]:
+    from donations.imports import alipay, bank, wechat
+
+    return {"wechat": wechat.parse, "alipay": alipay.parse, "bank": bank.parse}
+
+
+def import_statement(
+    *, path_or_file: Any, fmt: str, by, branch: Branch, campaign: Campaign | None = None
+) -> ImportReport:
+    """Import a statement file; see the module docstring for what is rejected whole.
+
+    ``campaign`` defaults to the branch's regular giving (日常捐赠). Raises
+    ``ImportFileError`` for a file rejected whole (nothing written) and
+    ``PermissionDenied`` when ``by`` may not import for ``branch``.
+    """
+    if fmt not in FORMATS:
+        raise ImportFileError(
+            _("未知的格式：%(fmt)s（可选：%(formats)s）") % {"fmt": fmt, "formats": ", ".join(FORMATS)}
+        )
+    if not by.has_perm("donations.import_donation"):
+        raise PermissionDenied(_("您没有导入捐赠对账单的权限"))
+    ensure_branch_access(by, branch)
+    campaign = _check_campaign(campaign if campaign is not None else regular_campaign(branch), branch)
+    data = read_bytes(path_or_file)
+    with audit_context(user=by, reason=f"import_donations: {fmt}"):
+        if fmt == "template":
+            from donations.imports.template import import_template
+
+            return import_template(data, by=by, branch=branch, campaign=campaign)
+        statement = _parsers()[fmt](data)
+        return import_cash_statement(statement, by=by, branch=branch, campaign=campaign)
