@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from redcross.encryption import EncryptedTextField, blind_index
@@ -36,7 +37,7 @@ def new_verification_code() -> str:
 
 class DonorKind(models.TextChoices):
     PERSON = "person", _("个人")
-    ORGANISATION = "organisation", _("单位")
+    ORGANISATION = "organisation", pgettext_lazy("donor kind", "单位")
 
 
 class PublicDisplay(models.TextChoices):
