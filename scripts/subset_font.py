@@ -5,7 +5,8 @@ Extracts the "Noto Sans CJK SC" face from the system .ttc collections
 (package fonts-noto-cjk), subsets it to the GBK repertoire plus common
 Latin/punctuation blocks, and renames the family to "Noto Sans SC GBK" so the
 shipped file can never be confused with (or silently replaced by) a system
-font.
+font. Glyphs are then reordered by how often a document needs them and
+renumbered so that every glyph's CID equals its glyph ID (see renumber_glyphs).
 
 Usage:  .venv/bin/python scripts/subset_font.py [--src-dir DIR] [--out-dir DIR]
 """
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 from pathlib import Path
 
 from fontTools import subset
 from fontTools.ttLib import TTCollection, TTFont
+from fontTools.ttLib.reorderGlyphs import reorderGlyphs
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC_DIR = Path("/usr/share/fonts/opentype/noto")
@@ -69,6 +72,29 @@ LAYOUT_FEATURES = [
     "vert", "vrt2", "vkrn", "halt", "palt", "vhal", "vpal", "chws", "vchw",
     "fwid", "hwid", "pwid",
 ]  # fmt: skip
+
+
+# Characters nearly every document uses: Latin, digits, punctuation, symbols.
+# They get the lowest glyph IDs (see glyph_tiers).
+COMMON_RANGES = [
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1
+    (0x2000, 0x206F),  # General Punctuation
+    (0x20A0, 0x20CF),  # currency symbols
+    (0x2100, 0x214F),  # letterlike (℃ №)
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0xFF00, 0xFFEF),  # halfwidth and fullwidth forms
+]
+
+
+def gb2312_chars(first_row: int, last_row: int) -> set[int]:
+    """Characters of GB2312 rows first_row..last_row (0xA1-0xF7)."""
+    chars: set[int] = set()
+    for row in range(first_row, last_row + 1):
+        for cell in range(0xA1, 0xFF):
+            with contextlib.suppress(UnicodeDecodeError):
+                chars.update(map(ord, bytes((row, cell)).decode("gb2312")))
+    return chars
 
 
 def gbk_repertoire() -> set[int]:
@@ -154,6 +180,99 @@ def rename(font: TTFont, weight: str) -> None:
             fd.FontName = f"{ps_name}-{suffix}"
 
 
+def _gsub_edges(font: TTFont) -> tuple[dict[str, set[str]], list[tuple[str, tuple[str, ...], str]]]:
+    """Every substitution the font can make, regardless of feature and context:
+    single/multiple/alternate as glyph -> glyphs, ligatures as (first, rest, ligature)."""
+    edges: dict[str, set[str]] = {}
+    ligatures: list[tuple[str, tuple[str, ...], str]] = []
+    if "GSUB" not in font:
+        return edges, ligatures
+    for lookup in font["GSUB"].table.LookupList.Lookup:
+        for table in lookup.SubTable:
+            table = getattr(table, "ExtSubTable", table)
+            kind = table.LookupType if hasattr(table, "LookupType") else lookup.LookupType
+            if kind == 1:
+                for src, dst in table.mapping.items():
+                    edges.setdefault(src, set()).add(dst)
+            elif kind in (2, 3):
+                for src, dst in (table.mapping if kind == 2 else table.alternates).items():
+                    edges.setdefault(src, set()).update(dst)
+            elif kind == 4:
+                for first, entries in table.ligatures.items():
+                    ligatures += [(first, tuple(entry.Component), entry.LigGlyph) for entry in entries]
+            elif kind == 8:
+                for src, dst in zip(table.Coverage.glyphs, table.Substitute, strict=True):
+                    edges.setdefault(src, set()).add(dst)
+    return edges, ligatures
+
+
+def glyph_tiers(font: TTFont) -> list[list[str]]:
+    """The font's glyphs in tiers of decreasing use: Latin and punctuation, the
+    3,755 common hanzi (GB2312 level 1), the rest of GB2312, the rest of the cmap,
+    then glyphs no character reaches. Each tier also holds every glyph its
+    characters can be substituted with (locl, vert, ligatures...), so shaping a
+    common character never reaches far into the font."""
+    cmap = font.getBestCmap()
+    edges, ligatures = _gsub_edges(font)
+    common = {cp for lo, hi in COMMON_RANGES for cp in range(lo, hi + 1)} | gb2312_chars(0xA1, 0xA1)
+    wanted = [common, gb2312_chars(0xB0, 0xD7), gb2312_chars(0xA1, 0xF7), set(cmap)]
+    placed: set[str] = {".notdef"}
+    tiers: list[list[str]] = [[".notdef"]]
+    for codepoints in wanted:
+        reach = {cmap[cp] for cp in codepoints if cp in cmap}
+        grown = True
+        while grown:  # closure under every substitution the font knows
+            before = len(reach)
+            for glyph in list(reach):
+                reach |= edges.get(glyph, set())
+            reach |= {lig for first, rest, lig in ligatures if first in reach and set(rest) <= reach}
+            grown = len(reach) > before
+        tiers.append(sorted(reach - placed, key=font.getGlyphID))
+        placed |= reach
+    tiers.append([glyph for glyph in font.getGlyphOrder() if glyph not in placed])
+    return tiers
+
+
+def renumber_glyphs(font: TTFont) -> TTFont:
+    """Reorder the glyphs by tier (glyph_tiers) and make every glyph's CID equal
+    its glyph ID. Returns the new font; ``font`` itself is consumed.
+
+    Why: WeasyPrint subsets with HarfBuzz keeping glyph IDs (the page content
+    refers to glyphs by ID), so an embedded subset still carries an empty slot
+    (charset entry, CharStrings offset, hmtx/vmtx entry) for every glyph ID
+    below the highest one used. Common characters at low IDs keep that tail
+    short. And a CID-keyed CFF font whose CIDs differ from its glyph IDs is read
+    differently by different viewers: the PDF content uses glyph IDs as CIDs,
+    which MuPDF looks up through the CFF charset (Chinese text vanished there),
+    so the CIDs must be the glyph IDs themselves.
+    """
+    order = [glyph for tier in glyph_tiers(font) for glyph in tier]
+    cff = font["CFF "].cff
+    top = cff.topDictIndex[0]
+    old_fd = list(top.FDSelect.gidArray) if hasattr(top, "FDSelect") else None
+    old_ids = {glyph: font.getGlyphID(glyph) for glyph in order}
+    font.recalcTimestamp = False  # here and below: keep head.modified (reproducible output)
+    reorderGlyphs(font, order)
+    if old_fd is not None:  # reorderGlyphs leaves the CFF FDSelect in the old order
+        top.FDSelect.gidArray = [old_fd[old_ids[glyph]] for glyph in order]
+    buffer = io.BytesIO()
+    font.save(buffer)
+
+    # Rename: glyph names of a CID-keyed CFF are its CIDs ("cid01234"); only
+    # the CFF table holds names (post is format 3), the others use glyph IDs.
+    font = TTFont(io.BytesIO(buffer.getvalue()), recalcTimestamp=False)
+    top = font["CFF "].cff.topDictIndex[0]
+    old_names = list(top.charset)
+    new_names = [".notdef"] + [f"cid{gid:05d}" for gid in range(1, len(old_names))]
+    charstrings = top.CharStrings.charStrings
+    top.CharStrings.charStrings = {new: charstrings[old] for old, new in zip(old_names, new_names, strict=True)}
+    top.charset = new_names
+    font.setGlyphOrder(new_names)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return TTFont(io.BytesIO(buffer.getvalue()), recalcTimestamp=False)
+
+
 def build(weight: str, src_dir: Path, out_dir: Path, codepoints: set[int]) -> Path:
     font = load_sc_face(src_dir / f"NotoSansCJK-{weight}.ttc")
     cmap = font.getBestCmap()
@@ -170,6 +289,7 @@ def build(weight: str, src_dir: Path, out_dir: Path, codepoints: set[int]) -> Pa
     subsetter.populate(unicodes=sorted(cp for cp in codepoints if cp in cmap))
     subsetter.subset(font)
     rename(font, weight)
+    font = renumber_glyphs(font)
 
     missing = [c for c in MUST_HAVE if ord(c) not in font.getBestCmap()]
     if missing:

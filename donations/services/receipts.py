@@ -175,15 +175,12 @@ def receipt_verify_url(receipt: Receipt) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
-def receipt_render_pdf(*, receipt_id: int) -> Receipt:
-    """Render and store the PDF; idempotent (a receipt that has its PDF is left alone)."""
+def receipt_pdf_bytes(receipt: Receipt) -> bytes:
+    """The receipt's PDF, rendered from its frozen fields; stores nothing."""
     from redcross.pdf import qr_code_data_uri, render_pdf
 
-    receipt = Receipt.objects.select_related("donation", "branch").get(pk=receipt_id)
-    if receipt.pdf_status == PdfStatus.READY and receipt.pdf:
-        return receipt
     verify_url = receipt_verify_url(receipt)
-    content = render_pdf(
+    return render_pdf(
         "pdf/receipt.html",
         {
             "receipt": receipt,
@@ -193,6 +190,14 @@ def receipt_render_pdf(*, receipt_id: int) -> Receipt:
             "verify_url": verify_url,
         },
     )
+
+
+def receipt_render_pdf(*, receipt_id: int) -> Receipt:
+    """Render and store the PDF; idempotent (a receipt that has its PDF is left alone)."""
+    receipt = Receipt.objects.select_related("donation", "branch").get(pk=receipt_id)
+    if receipt.pdf_status == PdfStatus.READY and receipt.pdf:
+        return receipt
+    content = receipt_pdf_bytes(receipt)
     with transaction.atomic():
         locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
         if locked.pdf_status == PdfStatus.READY and locked.pdf:
