@@ -16,7 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from redcross.pdf import FONT_DIR, BlockedResource, LocalOnlyURLFetcher, qr_code_data_uri, render_pdf
+from redcross.pdf import FONT_DIR, QR_MODULE_PX, BlockedResource, LocalOnlyURLFetcher, qr_code_data_uri, render_pdf
 
 NAMES = ["王喆", "李堃", "陈镕", "张昇", "赵珺", "孙赟"]
 TEXT = "青川市红十字会 捐赠人：王喆、李堃、陈镕、张昇、赵珺、孙赟 金额：壹万贰仟叁佰肆拾伍元陆角柒分"
@@ -138,7 +138,7 @@ def test_render_never_opens_a_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     assert attempts == []
 
 
-def test_qr_code_data_uri_is_a_png() -> None:
+def test_qr_code_data_uri_is_a_small_grayscale_png() -> None:
     uri = qr_code_data_uri("https://example.org/donations/2024-000123")
     prefix = "data:image/png;base64,"
     assert uri.startswith(prefix)
@@ -146,4 +146,27 @@ def test_qr_code_data_uri_is_a_png() -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG"
+    # 8-bit gray: WeasyPrint embeds it as one channel (1-bit/palette would become RGB)
+    assert image.mode == "L"
     assert image.width == image.height > 0
+    assert image.width % QR_MODULE_PX == 0
+    assert image.getextrema() == (0, 255)
+    assert sum(image.histogram()[1:255]) == 0  # black and white only
+    assert image.getpixel((4 * QR_MODULE_PX, 4 * QR_MODULE_PX)) == 0  # finder pattern after the quiet zone
+
+
+def test_embedded_fonts_are_small_and_cid_equals_gid(pdf_bytes: bytes) -> None:
+    """The page content refers to glyphs by ID; a viewer that maps CIDs through
+    the CFF charset (MuPDF) shows nothing unless every CID is its glyph ID.
+    Common characters sit at low glyph IDs, so the subsets stay small."""
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    fonts: list[DictionaryObject] = []
+    for page in reader.pages:
+        fonts += _fonts(page["/Resources"].get_object(), set())
+    for font in fonts:
+        for descendant in font.get("/DescendantFonts", []):
+            data = descendant.get_object()["/FontDescriptor"].get_object()["/FontFile3"].get_object().get_data()
+            order = TTFont(io.BytesIO(data)).getGlyphOrder()
+            assert order[1:] == [f"cid{gid:05d}" for gid in range(1, len(order))]
+    # font_check.html uses rare GBK characters (喆 堃 ...), the worst case for the subset size
+    assert len(pdf_bytes) < 150_000, len(pdf_bytes)
