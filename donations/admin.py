@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -43,7 +42,7 @@ from donations.services.campaigns import campaign_set_status
 from donations.services.donors import donor_find_duplicates
 from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_issue, receipt_number_report, receipt_reverse
-from redcross.admin import BranchScopedAdmin
+from redcross.admin import BranchScopedAdmin, render_admin_page
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan
 from redcross.scoping import visible_branches
@@ -323,15 +322,15 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
                     request, gettext("已登记捐赠 %(serial)s，待另一名工作人员复核") % {"serial": donation.serial}
                 )
                 return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("登记捐赠"),
-            "form": form,
-            "formset": formset,
-            "opts": self.model._meta,
-            "has_view_permission": True,
-        }
-        return TemplateResponse(request, "admin/donations/donation/register.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/donation/register.html",
+            title=gettext("登记捐赠"),
+            form=form,
+            formset=formset,
+            has_view_permission=True,
+        )
 
     # --- corrections of confirmed donations -----------------------------------------------------
 
@@ -350,14 +349,14 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
             else:
                 self.message_user(request, gettext("已记录更正"))
                 return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("更正捐赠 %(serial)s") % {"serial": donation.serial},
-            "form": form,
-            "donation": donation,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/donations/donation/correct.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/donation/correct.html",
+            title=gettext("更正捐赠 %(serial)s") % {"serial": donation.serial},
+            form=form,
+            donation=donation,
+        )
 
     # --- the daily intake report (日报) ------------------------------------------------------
 
@@ -381,14 +380,14 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
             )
             response["Content-Disposition"] = f'attachment; filename="daily-intake-{day:%Y%m%d}.xlsx"'
             return response
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("捐赠日报 %(day)s") % {"day": f"{day:%Y年%m月%d日}"},
-            "report": report,
-            "day": day,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/donations/donation/daily_report.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/donation/daily_report.html",
+            title=gettext("捐赠日报 %(day)s") % {"day": f"{day:%Y年%m月%d日}"},
+            report=report,
+            day=day,
+        )
 
 
 @admin.register(Receipt)
@@ -433,21 +432,21 @@ class ReceiptAdmin(BranchScopedAdmin):
         except ValueError:
             year = timezone.localdate().year
         uses = list(receipt_number_report(branch=branch, year=year)) if branch else []
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("票据号码核对"),
-            "branches": branches,
-            "branch": branch,
-            "year": year,
-            "uses": uses,
-            "counts": {
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/receipt/numbering.html",
+            title=gettext("票据号码核对"),
+            branches=branches,
+            branch=branch,
+            year=year,
+            uses=uses,
+            counts={
                 "issued": sum(1 for u in uses if u.receipt and u.receipt.status == ReceiptStatus.VALID),
                 "reversed": sum(1 for u in uses if u.receipt and u.receipt.status == ReceiptStatus.REVERSED),
                 "missing": sum(1 for u in uses if u.receipt is None),
             },
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/donations/receipt/numbering.html", context)
+        )
 
     def pdf_view(self, request, receipt_id: int):
         """Staff download; receipt files are never served from a public media URL."""
@@ -477,14 +476,14 @@ class ReceiptAdmin(BranchScopedAdmin):
                     text += gettext("，已重开票据 %(number)s") % {"number": new.number_display}
                 self.message_user(request, text)
                 return HttpResponseRedirect(reverse("admin:donations_receipt_change", args=[receipt.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("冲红票据 %(number)s") % {"number": receipt.number_display},
-            "form": form,
-            "receipt": receipt,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/donations/receipt/reverse.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/receipt/reverse.html",
+            title=gettext("冲红票据 %(number)s") % {"number": receipt.number_display},
+            form=form,
+            receipt=receipt,
+        )
 
 
 @admin.register(Certificate)

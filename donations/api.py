@@ -83,11 +83,7 @@ class ReverseInput(serializers.Serializer):
 class ServiceChecksPermissions(StaffModelPermissions):
     """For actions whose service checks its own permission (confirm, issue, reverse): staff who may view."""
 
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
-            return False
-        return user.has_perm(f"{view.queryset.model._meta.app_label}.view_{view.queryset.model._meta.model_name}")
+    perms_map = {**StaffModelPermissions.perms_map, "POST": StaffModelPermissions.perms_map["GET"]}
 
 
 class DonationViewSet(

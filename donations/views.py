@@ -155,15 +155,18 @@ def _refusal(request: HttpRequest, *, unavailable: bool = False) -> HttpResponse
     return response
 
 
-def _unknown(request: HttpRequest, template: str, context: dict | None = None) -> HttpResponse:
-    """An unknown token or code: counts as a guess; the not-found page, or the refusal when over."""
+def _refused_attempt(request: HttpRequest) -> HttpResponse | None:
+    """Count one guess; the refusal page when the client is over its limit or the limiter is down."""
     try:
         over = _count_attempt(request)
     except _LimiterUnavailable:
         return _refusal(request, unavailable=True)
-    if over:
-        return _refusal(request)
-    return _not_found(request, template, context)
+    return _refusal(request) if over else None
+
+
+def _unknown(request: HttpRequest, template: str, context: dict | None = None) -> HttpResponse:
+    """An unknown token or code: counts as a guess; the not-found page, or the refusal when over."""
+    return _refused_attempt(request) or _not_found(request, template, context)
 
 
 # --- lookup ----------------------------------------------------------------------------
@@ -205,12 +208,9 @@ def _find_by_serial(serial: str, last4: str) -> Donation | None:
 def lookup(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "donations/lookup.html", {"form": LookupForm()})
-    try:
-        over = _count_attempt(request)
-    except _LimiterUnavailable:
-        return _refusal(request, unavailable=True)
-    if over:
-        return _refusal(request)
+    refused = _refused_attempt(request)
+    if refused is not None:
+        return refused
     form = LookupForm(request.POST)
     if form.is_valid():
         donation = _find_by_serial(form.cleaned_data["serial"], form.cleaned_data["phone_last4"])

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -29,6 +30,17 @@ def branch_id_of(obj, branch_field: str) -> int | None:
     if last == "id":
         return target.pk
     return getattr(target, f"{last}_id", None)
+
+
+def render_admin_page(model_admin: admin.ModelAdmin, request, template: str, title: str, **context):
+    """A custom page inside the admin (forms, reports): the site's frame, breadcrumbs and the model."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        **context,
+    }
+    return TemplateResponse(request, template, context)
 
 
 class BranchScopedAdminMixin:

@@ -25,7 +25,6 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from donations.imports.base import ImportFileError, import_statement
 from donations.imports.template import build_template_workbook
 from donations.models import Campaign, CampaignStatus
+from redcross.admin import render_admin_page
 from redcross.scoping import visible_branch_ids, visible_branches
 
 # about 5,000 WeChat rows: an upload must finish well inside the web server's timeout
@@ -124,13 +124,13 @@ class DonationImportAdminMixin:
                 form.add_error("file", gettext("整个文件未导入：%(reason)s") % {"reason": exc.message})
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("导入捐赠对账单"),
-            "form": form,
-            "report": report,
-            "report_lines": report.lines(max_rejected=ADMIN_MAX_REJECTED_SHOWN) if report else [],
-            "opts": self.model._meta,
-            "has_view_permission": True,
-        }
-        return TemplateResponse(request, "admin/donations/donation/import.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/donations/donation/import.html",
+            title=gettext("导入捐赠对账单"),
+            form=form,
+            report=report,
+            report_lines=report.lines(max_rejected=ADMIN_MAX_REJECTED_SHOWN) if report else [],
+            has_view_permission=True,
+        )
