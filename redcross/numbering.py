@@ -20,14 +20,26 @@ def sequence_next(*, scope: str) -> int:
     callers queue, and a rollback gives the number back. That is what keeps the
     numbers gapless.
     """
+    return sequence_next_block(scope=scope, count=1)
+
+
+def sequence_next_block(*, scope: str, count: int) -> int:
+    """Take ``count`` consecutive numbers of ``scope`` under one lock; returns the first.
+
+    For bulk registration (statement imports): the same rules as ``sequence_next``,
+    one locked row update instead of one per document.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
     if not connection.in_atomic_block:
         raise NumberingError(_("编号必须在保存单据的事务内取得"))
     # create the row if needed without racing: the loser of the insert just locks the winner's row
     NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
     sequence = NumberSequence.objects.select_for_update().get(scope=scope)
-    sequence.last_number += 1
+    first = sequence.last_number + 1
+    sequence.last_number += count
     sequence.save(update_fields=["last_number", "updated_at"])
-    return sequence.last_number
+    return first
 
 
 def sequence_current(*, scope: str) -> int:

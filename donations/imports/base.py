@@ -19,8 +19,7 @@ import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -33,8 +32,14 @@ from django.utils.translation import gettext as _
 
 from donations.models import Campaign, Donation, DonationKind, Donor, DonorKind, PublicDisplay, ReceiptStatus
 from donations.services.campaigns import campaign_for_new_donation, regular_campaign
-from donations.services.donors import donor_register
-from donations.services.intake import MAX_DONATION_AMOUNT, donation_register
+from donations.services.donors import donor_register, payer_donors_register
+from donations.services.intake import (
+    MAX_DONATION_AMOUNT,
+    CashGift,
+    cash_gift_clean,
+    donation_register,
+    donation_register_cash_batch,
+)
 from donations.services.refunds import RefundAlreadyRecorded, RefundPaymentNotFound, donation_record_refund
 from redcross.audit import audit_context
 from redcross.models import Branch
@@ -68,6 +73,9 @@ MAX_REMARK_LENGTH = 1000
 IMPORTED_DONOR_NOTE = "对账单导入自动创建"
 
 _CHUNK = 500  # ids per IN (...) query
+# payments registered per transaction: big enough to amortise the sequence lock, small enough
+# that a clash with a concurrent import re-does little row by row
+IMPORT_BATCH = 1000
 _XLSX_MAGIC = b"PK\x03\x04"
 
 # control characters (C0 except newline handling below, DEL, C1) and bidirectional overrides
@@ -579,6 +587,23 @@ class PayerDonors:
         self.cache[name] = donor
         return donor, created
 
+    def ensure(self, names: Iterable[str]) -> list[str]:
+        """Create, in bulk, the donors of the names not known yet; returns those names.
+
+        Call inside the batch's transaction and ``forget_all`` them if it rolls back.
+        """
+        self.preload(names)
+        missing = sorted({name for name in names if name not in self.cache})
+        if missing:
+            note = f"{IMPORTED_DONOR_NOTE}（{self.source}）"
+            for donor in payer_donors_register(by=self.by, branch=self.branch, names=missing, note=note):
+                self.cache[donor.name] = donor
+        return missing
+
+    def forget_all(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.forget(name)
+
     def forget(self, name: str) -> None:
         """The row's transaction rolled back: a donor created in it no longer exists."""
         self.cache.pop(name, None)
@@ -614,6 +639,116 @@ def _is_transaction_clash(exc: ValidationError) -> bool:
     return hasattr(exc, "error_dict") and "channel_transaction_id" in exc.error_dict
 
 
+def _register_batch(
+    statement: ParsedStatement,
+    batch: list[ParsedRow],
+    *,
+    by,
+    branch: Branch,
+    campaign: Campaign,
+    donors: PayerDonors,
+    report: ImportReport,
+) -> bool:
+    """Register a batch of new payments in one transaction; False if it was rolled back.
+
+    Rows refused by the checks are found before anything is written, so their payers get
+    no donor. After a rollback the caller re-does the batch row by row, so nothing of it
+    is reported here.
+    """
+    gifts = [
+        CashGift(
+            donor=None,
+            received_at=row.received_at,
+            amount=row.amount,
+            channel_transaction_id=row.transaction_id,
+            note=_row_note(statement, row),
+        )
+        for row in batch
+    ]
+    # a payer gets a donor only when one of their rows can be registered
+    good: list[tuple[ParsedRow, CashGift]] = []
+    refused: list[tuple[int, str]] = []
+    for row, gift in zip(batch, gifts, strict=True):
+        try:
+            cash_gift_clean(gift)
+        except ValidationError as exc:
+            refused.append((row.line, message_of(exc)))
+        else:
+            good.append((row, gift))
+    names = [row.payer_name or statement.default_payer_name for row, _gift in good]
+    created: list[str] = []
+    try:
+        with transaction.atomic():
+            created = donors.ensure(names)
+            results = donation_register_cash_batch(
+                by=by,
+                branch=branch,
+                campaign=campaign,
+                channel=statement.channel,
+                gifts=[replace(gift, donor=donors.cache[name]) for (_row, gift), name in zip(good, names, strict=True)],
+            )
+    except IntegrityError:
+        donors.forget_all(created)
+        return False
+    report.rejected.extend(refused)
+    for (row, _gift), result in zip(good, results, strict=True):
+        if isinstance(result, ValidationError):
+            if _is_transaction_clash(result):
+                report.duplicates += 1
+            else:
+                report.rejected.append((row.line, message_of(result)))
+        else:
+            report.imported += 1
+    return True
+
+
+def _register_one(
+    statement: ParsedStatement,
+    row: ParsedRow,
+    *,
+    by,
+    branch: Branch,
+    campaign: Campaign,
+    donors: PayerDonors,
+    report: ImportReport,
+) -> None:
+    """One payment in its own transaction: the fallback when a batch clashed."""
+    name = row.payer_name or statement.default_payer_name
+    created = False
+    try:
+        with transaction.atomic():
+            donor, created = donors.get(name)
+            donation_register(
+                by=by,
+                branch=branch,
+                donor=donor,
+                campaign=campaign,
+                kind=DonationKind.CASH,
+                channel=statement.channel,
+                received_at=row.received_at,
+                amount=row.amount,
+                channel_transaction_id=row.transaction_id,
+                note=_row_note(statement, row),
+            )
+    except ValidationError as exc:
+        if created:
+            donors.forget(name)
+        if _is_transaction_clash(exc):  # registered meanwhile by someone else
+            report.duplicates += 1
+        else:
+            report.rejected.append((row.line, message_of(exc)))
+    except IntegrityError:
+        if created:
+            donors.forget(name)
+        clash = Donation.objects.filter(channel=statement.channel, channel_transaction_id=row.transaction_id)
+        if clash.exclude(channel_transaction_id="").exists():
+            report.duplicates += 1
+        else:
+            report.rejected.append((row.line, _("数据库拒绝了本行，请核对后手工登记")))
+    else:
+        report.imported += 1
+
+
 def import_cash_statement(
     statement: ParsedStatement, *, by, branch: Branch, campaign: Campaign, report: ImportReport | None = None
 ) -> ImportReport:
@@ -644,54 +779,25 @@ def import_cash_statement(
     donors = PayerDonors(by=by, branch=branch, source=statement.source)
     donors.preload(row.payer_name or statement.default_payer_name for row in payments)
 
+    new_payments: list[ParsedRow] = []
     for row in payments:
-        if row.transaction_id in existing:
-            registered = existing[row.transaction_id]
-            if registered == row.amount:
-                report.duplicates += 1
-            else:
-                report.rejected.append(
-                    (row.line, _("渠道交易号 %(id)s 已登记，但金额不同（已登记 %(old)s 元，本行 %(new)s 元）") % {
-                        "id": row.transaction_id, "old": registered, "new": row.amount})
-                )  # fmt: skip
+        if row.transaction_id not in existing:
+            new_payments.append(row)
             continue
-        name = row.payer_name or statement.default_payer_name
-        created = False
-        try:
-            # a new donor and its first donation commit together; a known donor needs no outer
-            # transaction (donation_register is atomic itself), which saves a savepoint per row
-            with transaction.atomic() if name not in donors.cache else nullcontext():
-                donor, created = donors.get(name)
-                donation_register(
-                    by=by,
-                    branch=branch,
-                    donor=donor,
-                    campaign=campaign,
-                    kind=DonationKind.CASH,
-                    channel=channel,
-                    received_at=row.received_at,
-                    amount=row.amount,
-                    channel_transaction_id=row.transaction_id,
-                    note=_row_note(statement, row),
-                )
-        except ValidationError as exc:
-            if created:
-                donors.forget(name)
-            if _is_transaction_clash(exc):  # registered meanwhile by someone else
-                report.duplicates += 1
-            else:
-                report.rejected.append((row.line, message_of(exc)))
-        except IntegrityError:
-            if created:
-                donors.forget(name)
-            clash = Donation.objects.filter(channel=channel, channel_transaction_id=row.transaction_id)
-            if clash.exclude(channel_transaction_id="").exists():
-                report.duplicates += 1
-            else:
-                report.rejected.append((row.line, _("数据库拒绝了本行，请核对后手工登记")))
+        registered = existing[row.transaction_id]
+        if registered == row.amount:
+            report.duplicates += 1
         else:
-            report.imported += 1
-            existing[row.transaction_id] = row.amount
+            report.rejected.append(
+                (row.line, _("渠道交易号 %(id)s 已登记，但金额不同（已登记 %(old)s 元，本行 %(new)s 元）") % {
+                    "id": row.transaction_id, "old": registered, "new": row.amount})
+            )  # fmt: skip
+
+    for batch in chunked(new_payments, IMPORT_BATCH):
+        if not _register_batch(statement, batch, by=by, branch=branch, campaign=campaign, donors=donors, report=report):
+            # another import took one of these transaction ids meanwhile: row by row tells which
+            for row in batch:
+                _register_one(statement, row, by=by, branch=branch, campaign=campaign, donors=donors, report=report)
 
     for row in refunds:
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from donations.models import Donor, DonorKind, PublicDisplay
 from redcross.audit import audit_context
@@ -106,3 +109,29 @@ def donor_register(
     with audit_context(user=by, reason="donor_register"):
         donor.save()
     return donor
+
+
+@transaction.atomic
+def payer_donors_register(*, by, branch: Branch, names: Iterable[str], note: str) -> list[Donor]:
+    """Person donors for statement payers, in bulk: masked on public pages, no receipt wanted.
+
+    Statement payers have only a name (often the channel's placeholder such as
+    微信用户), so no duplicate check is possible; the importer reuses them by name.
+    """
+    ensure_branch_access(by, branch)
+    donors = []
+    for name in dict.fromkeys(name.strip() for name in names):
+        donor = Donor(
+            branch=branch,
+            kind=DonorKind.PERSON,
+            name=name,
+            public_display=PublicDisplay.MASKED,
+            wants_receipt=False,
+            note=note,
+            created_by=by,
+        )
+        donor.full_clean(validate_constraints=False)
+        donors.append(donor)
+    if donors:
+        bulk_create_with_history(donors, Donor, batch_size=500, default_user=by, default_change_reason="donor_register")
+    return donors

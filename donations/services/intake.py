@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from donations.models import (
     Campaign,
@@ -28,12 +30,13 @@ from donations.services.campaigns import campaign_for_new_donation
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.money import to_yuan
-from redcross.numbering import format_serial, sequence_next
+from redcross.numbering import format_serial, sequence_next, sequence_next_block
 from redcross.scoping import can_access_branch, ensure_branch_access
 
 # over 10^10 yuan is a typing error, not a gift
 MAX_DONATION_AMOUNT = Decimal("10000000000.00")
 MAX_ITEM_QUANTITY = Decimal("1000000000")
+MAX_TRANSACTION_ID_LENGTH = 64
 # a little clock skew between a clerk's device and the server is fine
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
@@ -180,7 +183,7 @@ def donation_register(
         item_rows = _clean_items(items)
     received = _received_at(received_at)
     transaction_id = (channel_transaction_id or "").strip()
-    if len(transaction_id) > 64:
+    if len(transaction_id) > MAX_TRANSACTION_ID_LENGTH:
         raise ValidationError({"channel_transaction_id": [_("渠道交易号过长")]})
     # repeating the partial unique index's condition lets SQLite use that index instead of a table scan
     already = Donation.objects.filter(channel=channel, channel_transaction_id=transaction_id).exclude(
@@ -217,6 +220,92 @@ def donation_register(
             item.donation = donation
             item.save()
     return donation
+
+
+@dataclass(frozen=True, slots=True)
+class CashGift:
+    """One payment of a statement, for ``donation_register_cash_batch``."""
+
+    donor: Donor | None  # None only while the importer checks the gift, before it has a donor
+    received_at: datetime
+    amount: Any
+    channel_transaction_id: str
+    note: str = ""
+
+
+def cash_gift_clean(gift: CashGift) -> tuple[Decimal, datetime, str]:
+    """(amount, received at, transaction id) of a gift, or the ValidationError that refuses it."""
+    amount = _money(gift.amount, "amount")
+    received = _received_at(gift.received_at)
+    transaction_id = gift.channel_transaction_id.strip()
+    if len(transaction_id) > MAX_TRANSACTION_ID_LENGTH:
+        raise ValidationError({"channel_transaction_id": [_("渠道交易号过长")]})
+    return amount, received, transaction_id
+
+
+@transaction.atomic
+def donation_register_cash_batch(
+    *, by, branch: Branch, campaign: Campaign, channel: str, gifts: Sequence[CashGift]
+) -> list[Donation | ValidationError]:
+    """Register many undirected cash gifts of one channel and campaign (statement imports).
+
+    Each gift gets the checks of ``donation_register``; the result holds, at each
+    gift's position, its new donation or the ``ValidationError`` that refused it, and
+    the good gifts are registered. Serial numbers are taken as one block under one
+    lock of the sequence, rows and their history are inserted in bulk: that is what
+    makes a 100,000-row statement import in seconds instead of minutes. An
+    ``IntegrityError`` (another import registered one of the transaction ids
+    meanwhile) rolls the whole batch back; the caller then goes gift by gift.
+    """
+    ensure_branch_access(by, branch)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("请选择捐赠渠道")]})
+    campaign = _check_campaign(campaign, branch)
+    results: list[Donation | ValidationError | None] = [None] * len(gifts)
+    wanted = sorted({gift.channel_transaction_id.strip() for gift in gifts} - {""})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        taken.update(
+            Donation.objects.filter(channel=channel, channel_transaction_id__in=wanted[start : start + 500])
+            .exclude(channel_transaction_id="")
+            .values_list("channel_transaction_id", flat=True)
+        )
+    by_year: dict[int, list[tuple[int, Donation]]] = {}
+    for index, gift in enumerate(gifts):
+        try:
+            amount, received, transaction_id = cash_gift_clean(gift)
+            if transaction_id in taken:
+                raise ValidationError({"channel_transaction_id": [_("该渠道交易号已登记")]})
+        except ValidationError as exc:
+            results[index] = exc
+            continue
+        if transaction_id:
+            taken.add(transaction_id)
+        donation = Donation(
+            branch=branch,
+            donor=gift.donor,
+            campaign=campaign,
+            kind=DonationKind.CASH,
+            channel=channel,
+            channel_transaction_id=transaction_id,
+            received_at=received,
+            amount=amount,
+            note=gift.note,
+            registered_by=by,
+        )
+        by_year.setdefault(timezone.localtime(received).year, []).append((index, donation))
+    created: list[Donation] = []
+    for year, numbered in sorted(by_year.items()):
+        first = sequence_next_block(scope=f"donation:{branch.code}:{year}", count=len(numbered))
+        for offset, (index, donation) in enumerate(numbered):
+            donation.serial = format_serial(prefix=branch.code, year=year, number=first + offset)
+            results[index] = donation
+            created.append(donation)
+    if created:
+        bulk_create_with_history(
+            created, Donation, batch_size=500, default_user=by, default_change_reason="donation_register"
+        )
+    return results  # type: ignore[return-value]
 
 
 @transaction.atomic

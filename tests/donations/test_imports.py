@@ -976,3 +976,68 @@ def test_admin_template_download_and_permission(rf, city, clerk, import_admin):
     officer = StaffFactory(branch=city, roles=["relief_officer"])
     with pytest.raises(PermissionDenied):
         import_admin.import_view(admin_request(rf, officer))
+
+
+# --- batched registration (statement imports register 1,000 payments per transaction) ----------
+
+
+@pytest.mark.django_db
+def test_batched_import_numbers_serials_gaplessly_and_records_history(city, clerk, campaign, monkeypatch):
+    from donations.imports import base
+
+    monkeypatch.setattr(base, "IMPORT_BATCH", 3)  # 7 rows: batches of 3, 3 and 1
+    rows = [wx(f"B{n}", f"{n}.00", when=f"2020-02-01 10:00:0{n}") for n in range(1, 8)]
+    report = run(wechat_file(*rows), "wechat", clerk, city, campaign)
+
+    assert (report.imported, report.rejected) == (7, [])
+    serials = list(Donation.objects.order_by("received_at").values_list("serial", flat=True))
+    assert serials == [f"{city.code}2020-{n:06d}" for n in range(1, 8)]
+    history = Donation.history.filter(history_type="+")
+    assert history.count() == 7
+    assert set(history.values_list("history_user", flat=True)) == {clerk.pk}
+    assert set(history.values_list("history_change_reason", flat=True)) == {"donation_register"}
+    assert Donor.history.filter(history_type="+", history_user=clerk).count() == 1
+
+
+@pytest.mark.django_db
+def test_batched_import_gives_no_donor_to_a_payer_whose_only_row_is_refused(city, clerk, campaign):
+    data = csv_bytes([BANK_HEADER, bank_row("T1", "甲某", "100.00"), bank_row("T2", "乙某", "-5.00")])
+    report = run(data, "bank", clerk, city, campaign)
+
+    assert report.imported == 1 and [line for line, _reason in report.rejected] == [3]
+    assert set(Donor.objects.values_list("name", flat=True)) == {"甲某"}
+
+
+@pytest.mark.django_db
+def test_a_batch_that_clashes_with_a_concurrent_import_is_redone_row_by_row(city, clerk, campaign, monkeypatch):
+    from django.db import IntegrityError
+
+    from donations.imports import base
+    from donations.services.intake import donation_register
+
+    # another clerk registered W2 after our duplicate check read the database
+    other = StaffFactory(branch=city, roles=["donation_clerk"])
+    donation_register(
+        by=other, branch=city, donor=OrganisationDonorFactory(branch=city), campaign=campaign, kind="cash",
+        channel="wechat", received_at=datetime(2020, 2, 1, 10, tzinfo=SHANGHAI), amount="100.00",
+        channel_transaction_id="W2",
+    )  # fmt: skip
+    monkeypatch.setattr(base, "existing_transactions", lambda channel, ids: {})
+    real_batch = base.donation_register_cash_batch
+    calls = []
+
+    def clashing_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            real_batch(**kwargs)  # writes serials and donors, then the insert fails as on a unique index
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(base, "donation_register_cash_batch", clashing_batch)
+    report = run(wechat_file(wx("W1"), wx("W2"), wx("W3")), "wechat", clerk, city, campaign)
+
+    assert (report.imported, report.duplicates, report.rejected) == (2, 1, [])
+    assert Donation.objects.filter(registered_by=clerk).count() == 2
+    # the rolled-back batch left no serial and no donor behind
+    assert sorted(Donation.objects.values_list("serial", flat=True)) == [f"{city.code}2020-{n:06d}" for n in (1, 2, 3)]
+    assert Donor.objects.filter(name="微信用户").count() == 1

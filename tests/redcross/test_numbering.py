@@ -4,7 +4,14 @@ import pytest
 from django.db import connection, connections, transaction
 
 from redcross.models import NumberSequence
-from redcross.numbering import NumberingError, format_serial, sequence_current, sequence_next, sequence_take
+from redcross.numbering import (
+    NumberingError,
+    format_serial,
+    sequence_current,
+    sequence_next,
+    sequence_next_block,
+    sequence_take,
+)
 
 
 @pytest.mark.django_db
@@ -68,3 +75,47 @@ def test_twenty_concurrent_threads_get_twenty_distinct_gapless_numbers():
         thread.join(timeout=60)
     assert not errors, errors
     assert sorted(results) == list(range(1, threads_count + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_blocks_and_single_numbers_interleave_without_gaps_or_overlaps_under_concurrency():
+    """Imports take blocks of serials while clerks take single ones: every number exactly once."""
+    scope = f"block:{connection.vendor}"
+    sizes = [1, 50, 1, 7, 1, 120, 1, 3, 1, 1]
+    barrier = threading.Barrier(len(sizes))
+    taken: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def take(size: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with transaction.atomic():
+                first = sequence_next_block(scope=scope, count=size)
+            with lock:
+                taken.extend(range(first, first + size))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=take, args=(size,)) for size in sizes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(taken) == list(range(1, sum(sizes) + 1))
+    assert sequence_current(scope=scope) == sum(sizes)
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_block_gives_its_numbers_back_and_empty_blocks_are_refused():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert sequence_next_block(scope="rollback-block", count=10) == 1
+        raise RuntimeError("the import failed")
+    with transaction.atomic():
+        assert sequence_next_block(scope="rollback-block", count=2) == 1
+        assert sequence_next(scope="rollback-block") == 3
+        with pytest.raises(ValueError):
+            sequence_next_block(scope="rollback-block", count=0)
