@@ -24,3 +24,11 @@ def certificate_render_pdf_task(certificate_id: int) -> None:
 @shared_task(name="donations.tasks.receipts_issue_pending_task", acks_late=True)
 def receipts_issue_pending_task() -> int:
     return receipts_issue_pending()
+
+
+@shared_task(name="donations.tasks.reconciliation_nightly_task", acks_late=True)
+def reconciliation_nightly_task() -> int:
+    """Check every campaign's books; returns how many are out of balance."""
+    from donations.services.reconciliation import reconciliation_check_all
+
+    return sum(1 for run in reconciliation_check_all() if not run.is_balanced)

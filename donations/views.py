@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from donations.models import Certificate, Donation, DonationStatus, PdfStatus, Receipt, ReceiptStatus
 from donations.selectors import donation_public_facts
-from donations.trace import donation_trace
+from donations.selectors.trace import donation_trace
 from redcross.validators import fold_full_width
 
 logger = logging.getLogger(__name__)

@@ -85,6 +85,9 @@ ROLES: tuple[Role, ...] = (
             ("donations", "add_warehouse*"),
             ("donations", "change_warehouse*"),
             ("donations", "add_inspection*"),
+            # keepers register goods transfer orders (物资调拨令) and the recipients' sign-off
+            ("donations", "add_allocation"),
+            ("donations", "add_recipientconfirmation"),
             ("donations", "sign_*"),
         ),
     ),

@@ -328,6 +328,10 @@ def donation_confirm(*, donation: Donation, by) -> Donation:
     donation.confirmed_at = timezone.now()
     with audit_context(user=by, reason="donation_confirm"):
         donation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    if donation.is_retroactive:
+        from donations.services.allocations import allocation_confirm_retroactive
+
+        allocation_confirm_retroactive(donation=donation, by=by)
     certificate_issue(donation=donation)
     return donation
 

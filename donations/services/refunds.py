@@ -86,7 +86,8 @@ def donation_record_refund(
         raise RefundAlreadyRecorded({"refund_id": [_("该退款已登记")]})
     if donation.kind != DonationKind.CASH or donation.amount is None:
         raise ValidationError({"payment": [_("只有捐款可以退款")]})
-    remaining = donation.amount - donation.refunded_amount
+    # money already allocated to a recipient cannot be refunded: the allocation must be undone first
+    remaining = donation.amount - donation.refunded_amount - donation.allocated_amount
     if amount > remaining:
         raise ValidationError(
             {"amount": [_("退款金额 %(amount)s 元超过原支付 %(serial)s 可退金额 %(remaining)s 元") % {

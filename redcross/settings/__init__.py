@@ -199,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.receipts_issue_pending_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    "reconciliation-nightly": {
+        "task": "donations.tasks.reconciliation_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "worker-heartbeat": {
         "task": "redcross.tasks.worker_heartbeat_task",
         "schedule": crontab(),  # every minute: the admin shows a stale worker within minutes

@@ -1,0 +1,671 @@
+"""Allocations (拨付 / 物资调拨令): where donated money and goods go, and which donations they draw from.
+
+Rules (DESIGN.md section 4; written on the public pages too):
+- An allocation counts once a second person, not its registrar, confirms it (双人双签). For goods
+  the registrar and the confirmer are both warehouse keepers: their signatures are the two
+  signatures on each stock-out.
+- A directed donation (定向) goes only to its designated recipient.
+- Undirected cash is drawn first in, first out by received time within the campaign and branch;
+  goods are drawn from the lots (donation item lines) they came in, named on the transfer order.
+- An allocation never takes more from a donation than remains of it: the draw is reserved when
+  the allocation is registered (``Donation.allocated_amount``, pending stock-outs), released if
+  it is cancelled.
+Allocations of one campaign are serialised by locking the campaign row, so two clerks drawing
+from the same pool at once cannot both take the same yuan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donations.models import (
+    Allocation,
+    AllocationBasis,
+    AllocationPlan,
+    AllocationPlanLine,
+    AllocationSource,
+    AllocationStatus,
+    Campaign,
+    Donation,
+    DonationItem,
+    DonationKind,
+    DonationStatus,
+    MovementKind,
+    MovementStatus,
+    Recipient,
+    RecipientConfirmation,
+    StockMovement,
+    Warehouse,
+)
+from donations.services.intake import DualSignatureRequired, _money, _quantity
+from redcross.audit import audit_context
+from redcross.models import Branch
+from redcross.numbering import format_serial, sequence_next
+from redcross.scoping import ensure_branch_access
+
+# rows locked and read per query while drawing first in, first out from a cash pool
+_POOL_CHUNK = 5000
+
+
+def _require(by, permission: str, message: str) -> None:
+    if not by.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def _date(value: Any, field: str) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, date):
+        raise ValidationError({field: [_("日期格式不正确")]})
+    if value > timezone.localdate():
+        raise ValidationError({field: [_("日期不能晚于今天")]})
+    if value.year < 2000:
+        raise ValidationError({field: [_("日期过早，请核对")]})
+    return value
+
+
+def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise ValidationError({field: [_("请填写此项")]})
+    if len(text) > max_length:
+        raise ValidationError({field: [_("内容过长（最多 %(n)d 个字符）") % {"n": max_length}]})
+    return text
+
+
+def _locked_campaign(campaign: Campaign | int) -> Campaign:
+    campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
+    try:
+        return Campaign.objects.select_for_update().select_related("branch").get(pk=campaign_id)
+    except (Campaign.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"campaign": [_("募捐活动不存在")]}) from None
+
+
+def _active_recipient(recipient: Recipient | int, by) -> Recipient:
+    recipient_id = recipient.pk if isinstance(recipient, Recipient) else recipient
+    try:
+        found = Recipient.objects.get(pk=recipient_id, is_active=True)
+    except (Recipient.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"recipient": [_("受赠单位不存在或已停用")]}) from None
+    return found
+
+
+def _serial(branch: Branch, kind: str, on: date) -> str:
+    prefix = f"{branch.code}{'BF' if kind == DonationKind.CASH else 'DB'}"
+    number = sequence_next(scope=f"allocation:{prefix}:{on.year}")
+    return format_serial(prefix=prefix, year=on.year, number=number)
+
+
+# --- allocation plans -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def allocation_plan_register(
+    *,
+    by,
+    branch: Branch,
+    document_number: str,
+    title: str,
+    issuing_body: str,
+    issued_on: date,
+    lines: Iterable[Mapping[str, Any]],
+    attachment=None,
+    note: str = "",
+) -> AllocationPlan:
+    """Record a plan (分配方案) with its document number and the lines it decides."""
+    ensure_branch_access(by, branch)
+    _require(by, "donations.add_allocationplan", _("您没有登记分配方案的权限"))
+    document_number = _text(document_number, "document_number", 80, required=True)
+    if AllocationPlan.objects.filter(branch=branch, document_number=document_number).exists():
+        raise ValidationError({"document_number": [_("该文号的分配方案已登记")]})
+    plan = AllocationPlan(
+        branch=branch,
+        document_number=document_number,
+        title=_text(title, "title", 200, required=True),
+        issuing_body=_text(issuing_body, "issuing_body", 120, required=True),
+        issued_on=_date(issued_on, "issued_on"),
+        note=_text(note, "note", 2000),
+        created_by=by,
+    )
+    if attachment is not None:
+        plan.attachment = attachment
+    rows: list[AllocationPlanLine] = []
+    for index, raw in enumerate(lines):
+        prefix = f"lines[{index}]"
+        kind = raw.get("kind")
+        if kind not in DonationKind.values:
+            raise ValidationError({f"{prefix}.kind": [_("请选择资金或物资")]})
+        campaign = raw.get("campaign")
+        if not isinstance(campaign, Campaign) or not branch.path.startswith(campaign.branch.path):
+            raise ValidationError({f"{prefix}.campaign": [_("募捐活动不存在或不属于本组织")]})
+        line = AllocationPlanLine(
+            campaign=campaign,
+            recipient=_active_recipient(raw.get("recipient"), by),
+            kind=kind,
+            note=_text(raw.get("note"), f"{prefix}.note", 200),
+        )
+        if kind == DonationKind.CASH:
+            line.amount = _money(raw.get("amount"), f"{prefix}.amount")
+        else:
+            line.item_name = _text(raw.get("item_name"), f"{prefix}.item_name", 120, required=True)
+            line.quantity = _quantity(raw.get("quantity"), f"{prefix}.quantity")
+            line.unit = _text(raw.get("unit"), f"{prefix}.unit", 20, required=True)
+        rows.append(line)
+    if not rows:
+        raise ValidationError({"lines": [_("分配方案至少有一条明细")]})
+    with audit_context(user=by, reason="allocation_plan_register"):
+        plan.save()
+        for line in rows:
+            line.plan = plan
+            line.save()
+    return plan
+
+
+def _check_plan_line(plan_line: AllocationPlanLine | None, *, campaign: Campaign, recipient: Recipient, kind: str):
+    if plan_line is None:
+        raise ValidationError({"plan_line": [_("按分配方案拨付须选择方案明细")]})
+    if (plan_line.campaign_id, plan_line.recipient_id, plan_line.kind) != (campaign.pk, recipient.pk, kind):
+        raise ValidationError({"plan_line": [_("拨付的募捐活动、受赠单位或类型与分配方案明细不一致")]})
+
+
+# --- cash ---------------------------------------------------------------------------------------
+
+
+def _draw_cash_fifo(*, campaign: Campaign, branch: Branch, amount: Decimal) -> list[tuple[int, Decimal, bool]]:
+    """(donation id, amount taken, whole remainder taken) from the undirected pool, oldest first."""
+    pool = Donation.objects.filter(
+        campaign=campaign,
+        branch=branch,
+        kind=DonationKind.CASH,
+        status=DonationStatus.CONFIRMED,
+        designated_recipient__isnull=True,
+    ).filter(allocated_amount__lt=F("amount") - F("refunded_amount"))
+    taken: list[tuple[int, Decimal, bool]] = []
+    needed = amount
+    last: tuple[datetime, int] | None = None
+    while needed > 0:
+        page = pool
+        if last is not None:
+            page = page.filter(Q(received_at__gt=last[0]) | Q(received_at=last[0], id__gt=last[1]))
+        rows = list(
+            page.order_by("received_at", "id")
+            .select_for_update()
+            .values_list("id", "received_at", "amount", "refunded_amount", "allocated_amount")[:_POOL_CHUNK]
+        )
+        if not rows:
+            break
+        for donation_id, received_at, gift, refunded, allocated in rows:
+            remaining = gift - refunded - allocated
+            if remaining <= needed:
+                taken.append((donation_id, remaining, True))
+                needed -= remaining
+            else:
+                taken.append((donation_id, needed, False))
+                needed = Decimal("0.00")
+                break
+            last = (received_at, donation_id)
+    if needed > 0:
+        available = amount - needed
+        raise ValidationError(
+            {"amount": [_("该募捐活动非定向捐款可拨付余额为 %(available)s 元，不足 %(amount)s 元") % {
+                "available": available, "amount": amount}]}
+        )  # fmt: skip
+    return taken
+
+
+@transaction.atomic
+def allocation_register_cash(
+    *,
+    by,
+    campaign: Campaign | int,
+    recipient: Recipient | int,
+    amount: Any,
+    allocated_on: date,
+    branch: Branch | None = None,
+    plan_line: AllocationPlanLine | None = None,
+    directed_donation: Donation | int | None = None,
+    voucher_number: str = "",
+    voucher=None,
+    note: str = "",
+) -> Allocation:
+    """Register a cash payment to a recipient and reserve the donations it draws from.
+
+    With ``directed_donation`` the money comes from that donation, on the donor's wish, and
+    only to its designated recipient; otherwise from the campaign's undirected pool at
+    ``branch`` (default: the campaign's branch) by a plan line, first in first out.
+    """
+    campaign = _locked_campaign(campaign)
+    branch = branch or campaign.branch
+    ensure_branch_access(by, branch)
+    _require(by, "donations.add_allocation", _("您没有登记拨付的权限"))
+    recipient = _active_recipient(recipient, by)
+    amount = _money(amount, "amount")
+    allocated_on = _date(allocated_on, "allocated_on")
+    allocation = Allocation(
+        branch=branch,
+        campaign=campaign,
+        recipient=recipient,
+        kind=DonationKind.CASH,
+        amount=amount,
+        allocated_on=allocated_on,
+        voucher_number=_text(voucher_number, "voucher_number", 60),
+        note=_text(note, "note", 2000),
+        registered_by=by,
+    )
+    if voucher is not None:
+        allocation.voucher = voucher
+    if directed_donation is not None:
+        donation_id = directed_donation.pk if isinstance(directed_donation, Donation) else directed_donation
+        try:
+            donation = Donation.objects.select_for_update().get(pk=donation_id)
+        except (Donation.DoesNotExist, TypeError, ValueError):
+            raise ValidationError({"directed_donation": [_("捐赠不存在")]}) from None
+        if donation.designated_recipient_id is None:
+            raise ValidationError({"directed_donation": [_("该捐赠不是定向捐赠，请按分配方案拨付")]})
+        if donation.designated_recipient_id != recipient.pk:
+            raise ValidationError(
+                {"recipient": [_("定向捐赠 %(serial)s 只能拨付给捐赠人指定的“%(name)s”") % {
+                    "serial": donation.serial, "name": donation.designated_recipient}]}
+            )  # fmt: skip
+        if (donation.campaign_id, donation.branch_id) != (campaign.pk, branch.pk):
+            raise ValidationError({"directed_donation": [_("该捐赠不属于本募捐活动或本组织")]})
+        if donation.kind != DonationKind.CASH or donation.status != DonationStatus.CONFIRMED:
+            raise ValidationError({"directed_donation": [_("只有已复核的捐款可以拨付")]})
+        if amount > donation.cash_remaining:
+            raise ValidationError(
+                {"amount": [_("捐赠 %(serial)s 尚可拨付 %(remaining)s 元，不足 %(amount)s 元") % {
+                    "serial": donation.serial, "remaining": donation.cash_remaining, "amount": amount}]}
+            )  # fmt: skip
+        allocation.basis = AllocationBasis.DONOR_WISH
+        taken = [(donation.pk, amount, amount == donation.cash_remaining)]
+    else:
+        _check_plan_line(plan_line, campaign=campaign, recipient=recipient, kind=DonationKind.CASH)
+        already = (
+            plan_line.allocations.exclude(status=AllocationStatus.CANCELLED).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        if already + amount > plan_line.amount:
+            raise ValidationError(
+                {"amount": [_("超出分配方案明细的金额：方案 %(planned)s 元，已拨付 %(already)s 元") % {
+                    "planned": plan_line.amount, "already": already}]}
+            )  # fmt: skip
+        allocation.basis = AllocationBasis.PLAN
+        allocation.plan_line = plan_line
+        taken = _draw_cash_fifo(campaign=campaign, branch=branch, amount=amount)
+    allocation.serial = _serial(branch, DonationKind.CASH, allocated_on)
+    with audit_context(user=by, reason="allocation_register"):
+        allocation.save()
+    AllocationSource.objects.bulk_create(
+        [
+            AllocationSource(allocation=allocation, donation_id=donation_id, amount=part)
+            for donation_id, part, _w in taken
+        ],
+        batch_size=2000,
+    )
+    whole = [donation_id for donation_id, _part, whole in taken if whole]
+    for start in range(0, len(whole), 2000):
+        Donation.objects.filter(pk__in=whole[start : start + 2000]).update(
+            allocated_amount=F("amount") - F("refunded_amount")
+        )
+    for donation_id, part, is_whole in taken:
+        if not is_whole:
+            Donation.objects.filter(pk=donation_id).update(allocated_amount=F("allocated_amount") + part)
+    return allocation
+
+
+# --- goods --------------------------------------------------------------------------------------
+
+
+def _lot_stock(item_id: int, warehouse_id: int, *, include_pending_out: bool) -> Decimal:
+    movements = StockMovement.objects.filter(item_id=item_id, warehouse_id=warehouse_id)
+    condition = Q(status=MovementStatus.CONFIRMED)
+    if include_pending_out:
+        condition |= Q(status=MovementStatus.PENDING, quantity__lt=0)
+    return movements.filter(condition).aggregate(total=Sum("quantity"))["total"] or Decimal("0")
+
+
+@transaction.atomic
+def allocation_register_goods(
+    *,
+    by,
+    campaign: Campaign | int,
+    recipient: Recipient | int,
+    allocated_on: date,
+    lines: Iterable[Mapping[str, Any]],
+    branch: Branch | None = None,
+    plan_line: AllocationPlanLine | None = None,
+    note: str = "",
+) -> Allocation:
+    """A transfer order (物资调拨令): goods from named lots and warehouses to a recipient.
+
+    The first keeper registers it; the stock-outs count once a second keeper confirms
+    (``allocation_confirm``). Lots of a directed donation go only to its designated recipient;
+    a line without ``plan_line`` must be all directed goods for this recipient.
+    """
+    campaign = _locked_campaign(campaign)
+    branch = branch or campaign.branch
+    ensure_branch_access(by, branch)
+    _require(by, "donations.sign_stockmovement", _("物资出库须由仓库管理员登记"))
+    recipient = _active_recipient(recipient, by)
+    allocated_on = _date(allocated_on, "allocated_on")
+    moved_at = timezone.now() if allocated_on == timezone.localdate() else _noon(allocated_on)
+    sources: list[AllocationSource] = []
+    movements: list[StockMovement] = []
+    all_directed = True
+    for index, raw in enumerate(lines):
+        prefix = f"lines[{index}]"
+        item_id = raw.get("item").pk if isinstance(raw.get("item"), DonationItem) else raw.get("item")
+        try:
+            item = DonationItem.objects.select_for_update().select_related("donation").get(pk=item_id)
+        except (DonationItem.DoesNotExist, TypeError, ValueError):
+            raise ValidationError({f"{prefix}.item": [_("物资批次不存在")]}) from None
+        warehouse = _warehouse(raw.get("warehouse"), f"{prefix}.warehouse", branch)
+        quantity = _quantity(raw.get("quantity"), f"{prefix}.quantity")
+        donation = item.donation
+        if (donation.campaign_id, donation.branch_id) != (campaign.pk, branch.pk):
+            raise ValidationError({f"{prefix}.item": [_("该批物资不属于本募捐活动或本组织")]})
+        if donation.status != DonationStatus.CONFIRMED:
+            raise ValidationError({f"{prefix}.item": [_("捐赠 %(serial)s 尚未复核") % {"serial": donation.serial}]})
+        if donation.designated_recipient_id is not None:
+            if donation.designated_recipient_id != recipient.pk:
+                raise ValidationError(
+                    {"recipient": [_("定向捐赠 %(serial)s 的物资只能调拨给捐赠人指定的单位") % {
+                        "serial": donation.serial}]}
+                )  # fmt: skip
+        else:
+            all_directed = False
+        available = _lot_stock(item.pk, warehouse.pk, include_pending_out=True)
+        already_here = sum(
+            (m.quantity for m in movements if m.item_id == item.pk and m.warehouse_id == warehouse.pk), 0
+        )
+        if available + already_here < quantity:
+            raise ValidationError(
+                {f"{prefix}.quantity": [_("库存不足：%(name)s 在%(warehouse)s可出库 %(available)s%(unit)s") % {
+                    "name": item.name, "warehouse": warehouse.name,
+                    "available": f"{available + already_here:g}", "unit": item.unit}]}
+            )  # fmt: skip
+        sources.append(AllocationSource(donation=donation, item=item, warehouse=warehouse, quantity=quantity))
+        movements.append(
+            StockMovement(
+                warehouse=warehouse,
+                item=item,
+                kind=MovementKind.STOCK_OUT,
+                quantity=-quantity,
+                moved_at=moved_at,
+                recorded_by=by,
+            )
+        )
+    if not sources:
+        raise ValidationError({"lines": [_("物资调拨令至少有一条明细")]})
+    if all_directed:
+        basis = AllocationBasis.DONOR_WISH
+    else:
+        _check_plan_line(plan_line, campaign=campaign, recipient=recipient, kind=DonationKind.IN_KIND)
+        basis = AllocationBasis.PLAN
+    allocation = Allocation(
+        branch=branch,
+        campaign=campaign,
+        recipient=recipient,
+        kind=DonationKind.IN_KIND,
+        basis=basis,
+        plan_line=plan_line if basis == AllocationBasis.PLAN else None,
+        allocated_on=allocated_on,
+        note=_text(note, "note", 2000),
+        registered_by=by,
+        serial=_serial(branch, DonationKind.IN_KIND, allocated_on),
+    )
+    with audit_context(user=by, reason="allocation_register"):
+        allocation.save()
+        for source in sources:
+            source.allocation = allocation
+        AllocationSource.objects.bulk_create(sources)
+        for movement in movements:
+            movement.allocation = allocation
+            movement.serial = _movement_serial(warehouse=movement.warehouse, on=allocated_on)
+            movement.save()
+    return allocation
+
+
+def _noon(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=12))
+
+
+def _warehouse(value: Warehouse | int | None, field: str, branch: Branch) -> Warehouse:
+    warehouse_id = value.pk if isinstance(value, Warehouse) else value
+    try:
+        warehouse = Warehouse.objects.select_related("branch").get(pk=warehouse_id, is_active=True)
+    except (Warehouse.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({field: [_("仓库不存在或已停用")]}) from None
+    if warehouse.branch_id != branch.pk:
+        raise ValidationError({field: [_("仓库不属于本组织")]})
+    return warehouse
+
+
+def _movement_serial(*, warehouse: Warehouse, on: date) -> str:
+    prefix = f"{warehouse.branch.code}CK"
+    number = sequence_next(scope=f"stock:{prefix}:{on.year}")
+    return format_serial(prefix=prefix, year=on.year, number=number)
+
+
+# --- confirming, cancelling -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def allocation_confirm(*, allocation: Allocation, by) -> Allocation:
+    """The second signature. For goods: the second keeper signs every stock-out of the order."""
+    from donations.services.warehouse import confirm_movement_locked
+
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    ensure_branch_access(by, allocation.branch_id)
+    if allocation.kind == DonationKind.CASH:
+        _require(by, "donations.confirm_allocation", _("您没有复核拨付的权限"))
+    else:
+        _require(by, "donations.sign_stockmovement", _("物资出库须由第二名仓库管理员签字"))
+    if allocation.status != AllocationStatus.REGISTERED:
+        raise ValidationError({"status": [_("拨付 %(serial)s 不是待复核状态") % {"serial": allocation.serial}]})
+    if allocation.registered_by_id == by.pk:
+        raise DualSignatureRequired(
+            _("双人双签：拨付 %(serial)s 由您登记，须由另一名工作人员复核") % {"serial": allocation.serial}
+        )
+    with audit_context(user=by, reason="allocation_confirm"):
+        for movement in allocation.movements.select_related("item").order_by("item_id", "id"):
+            confirm_movement_locked(movement=movement, by=by)
+        allocation.status = AllocationStatus.CONFIRMED
+        allocation.confirmed_by = by
+        allocation.confirmed_at = timezone.now()
+        allocation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    return allocation
+
+
+@transaction.atomic
+def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
+    """Withdraw an allocation that is not confirmed yet; its reserved money and goods return."""
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    _locked_campaign(allocation.campaign_id)
+    ensure_branch_access(by, allocation.branch_id)
+    _require(by, "donations.change_allocation", _("您没有撤销拨付的权限"))
+    reason = _text(reason, "reason", 500, required=True)
+    if allocation.status != AllocationStatus.REGISTERED:
+        raise ValidationError({"status": [_("已复核的拨付不能撤销；请登记更正")]})
+    with audit_context(user=by, reason=f"allocation_cancel: {reason[:80]}"):
+        for source in allocation.sources.filter(item__isnull=True):
+            Donation.objects.filter(pk=source.donation_id).update(
+                allocated_amount=F("allocated_amount") - source.amount
+            )
+        for movement in allocation.movements.all():
+            movement.status = MovementStatus.CANCELLED
+            movement.reason = reason
+            movement.save(update_fields=["status", "reason"])
+        allocation.status = AllocationStatus.CANCELLED
+        allocation.note = (allocation.note + "\n" if allocation.note else "") + _("撤销：%(reason)s") % {
+            "reason": reason
+        }
+        allocation.save(update_fields=["status", "note"])
+    return allocation
+
+
+# --- the recipient's sign-off -------------------------------------------------------------------
+
+
+@transaction.atomic
+def recipient_confirmation_record(
+    *,
+    allocation: Allocation,
+    by,
+    signed_by_name: str,
+    signed_at: datetime,
+    quantities_received: Mapping[int | str, Any] | None = None,
+    amount_received: Any = None,
+    scan=None,
+    note: str = "",
+) -> RecipientConfirmation:
+    """The recipient counted, checked and took in the allocation (清点、查验、入库)."""
+    allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    ensure_branch_access(by, allocation.branch_id)
+    _require(by, "donations.add_recipientconfirmation", _("您没有登记签收的权限"))
+    if allocation.status != AllocationStatus.CONFIRMED and not allocation.is_retroactive:
+        raise ValidationError({"allocation": [_("拨付复核后才能登记受赠单位签收")]})
+    if hasattr(allocation, "recipient_confirmation"):
+        raise ValidationError({"allocation": [_("该拨付已登记签收")]})
+    if not isinstance(signed_at, datetime):
+        raise ValidationError({"signed_at": [_("签收时间格式不正确")]})
+    if timezone.is_naive(signed_at):
+        signed_at = timezone.make_aware(signed_at)
+    if signed_at > timezone.now():
+        raise ValidationError({"signed_at": [_("签收时间不能晚于现在")]})
+    confirmation = RecipientConfirmation(
+        allocation=allocation,
+        signed_by_name=_text(signed_by_name, "signed_by_name", 60, required=True),
+        signed_at=signed_at,
+        note=_text(note, "note", 2000),
+        recorded_by=by,
+    )
+    if allocation.kind == DonationKind.CASH:
+        received = allocation.amount if amount_received in (None, "") else _money(amount_received, "amount_received")
+        if received > allocation.amount:
+            raise ValidationError({"amount_received": [_("实收金额不能多于拨付金额")]})
+        confirmation.amount_received = received
+    else:
+        sources = {str(source.pk): source for source in allocation.sources.all()}
+        given = {str(key): value for key, value in (quantities_received or {}).items()}
+        unknown = set(given) - set(sources)
+        if unknown:
+            raise ValidationError({"quantities_received": [_("签收明细与调拨令不符")]})
+        counted = {}
+        for key, source in sources.items():
+            quantity = source.quantity if given.get(key) in (None, "") else _quantity(given[key], "quantities_received")
+            if quantity > source.quantity:
+                raise ValidationError({"quantities_received": [_("实收数量不能多于调拨数量")]})
+            counted[key] = str(quantity)
+        confirmation.quantities_received = counted
+    if scan is not None:
+        confirmation.scan = scan
+    with audit_context(user=by, reason="recipient_confirmation_record"):
+        confirmation.save()
+    return confirmation
+
+
+__all__ = [
+    "DualSignatureRequired",
+    "allocation_cancel",
+    "allocation_confirm",
+    "allocation_plan_register",
+    "allocation_register_cash",
+    "allocation_register_goods",
+    "recipient_confirmation_record",
+    "retroactive_register",
+]
+
+
+# --- retroactive paperwork (补办手续) -----------------------------------------------------------
+
+
+@transaction.atomic
+def retroactive_register(
+    *,
+    by,
+    branch: Branch,
+    donor,
+    campaign: Campaign,
+    recipient: Recipient | int,
+    received_at: datetime,
+    items: Iterable[Mapping[str, Any]],
+    signed_by_name: str,
+    signed_at: datetime | None = None,
+    wish: str = "",
+    scan=None,
+    note: str = "",
+) -> Allocation:
+    """Goods the donor delivered straight to a recipient: donation + allocation + the recipient's
+    sign-off, recorded in one step and flagged 补办手续.
+
+    Like any donation it counts once a second person confirms it; ``donation_confirm`` then
+    confirms this allocation with the same signature.
+    """
+    from donations.services.intake import donation_register
+
+    recipient = _active_recipient(recipient, by)
+    _require(by, "donations.add_allocation", _("您没有登记拨付的权限"))
+    donation = donation_register(
+        by=by,
+        branch=branch,
+        donor=donor,
+        campaign=campaign,
+        kind=DonationKind.IN_KIND,
+        channel="on_site",
+        received_at=received_at,
+        items=items,
+        designated_recipient=recipient,
+        wish=wish or _("捐赠人直接送达"),
+        is_retroactive=True,
+        note=note,
+    )
+    allocation = Allocation(
+        branch=branch,
+        campaign=donation.campaign,
+        recipient=recipient,
+        kind=DonationKind.IN_KIND,
+        basis=AllocationBasis.RETROACTIVE,
+        allocated_on=timezone.localtime(donation.received_at).date(),
+        is_retroactive=True,
+        note=_text(note, "note", 2000),
+        registered_by=by,
+        serial=_serial(branch, DonationKind.IN_KIND, timezone.localtime(donation.received_at).date()),
+    )
+    with audit_context(user=by, reason="retroactive_register"):
+        allocation.save()
+        AllocationSource.objects.bulk_create(
+            [
+                AllocationSource(allocation=allocation, donation=donation, item=item, quantity=item.quantity)
+                for item in donation.items.all()
+            ]
+        )
+    recipient_confirmation_record(
+        allocation=allocation,
+        by=by,
+        signed_by_name=signed_by_name,
+        signed_at=signed_at or donation.received_at,
+        scan=scan,
+    )
+    return allocation
+
+
+def allocation_confirm_retroactive(*, donation: Donation, by) -> None:
+    """Called by ``donation_confirm`` inside its transaction: the same second signature."""
+    for allocation in Allocation.objects.select_for_update().filter(
+        sources__donation=donation, is_retroactive=True, status=AllocationStatus.REGISTERED
+    ):
+        allocation.status = AllocationStatus.CONFIRMED
+        allocation.confirmed_by = by
+        allocation.confirmed_at = timezone.now()
+        with audit_context(user=by, reason="allocation_confirm"):
+            allocation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
