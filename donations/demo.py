@@ -143,6 +143,140 @@ def seed(stdout) -> None:
                 if donor.wants_receipt:
                     receipt_issue(donation=donation, by=reviewer)
     stdout.write(f"donations: {created} demo donations, {len(donors)} donors, {len(recipients)} recipients")
+    seed_allocations(stdout, city=city, campaign=campaign, recipients=recipients)
+
+
+def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: list[Recipient]) -> None:
+    """Where the demo gifts went: a plan, cash and goods allocations, stock, sign-offs, books."""
+    from donations.models import Allocation, DonationItem, DonationStatus, Warehouse
+    from donations.services.allocations import (
+        allocation_confirm,
+        allocation_plan_register,
+        allocation_register_cash,
+        allocation_register_goods,
+        recipient_confirmation_record,
+        retroactive_register,
+    )
+    from donations.services.reconciliation import reconciliation_check_all
+    from donations.services.warehouse import stock_adjust, stock_in_check, stock_movement_confirm, stock_transfer
+
+    staff = {u.username: u for u in User.objects.filter(username__in=["clerk", "reviewer", "keeper1", "keeper2"])}
+    if len(staff) < 4:
+        stdout.write("allocations: skipped (needs the demo keepers)")
+        return
+    if Warehouse.objects.filter(branch=city).exists():
+        stdout.write("allocations: demo data already present")
+        return
+    clerk, reviewer, keeper1, keeper2 = (staff[n] for n in ("clerk", "reviewer", "keeper1", "keeper2"))
+    main = Warehouse.objects.create(branch=city, name="澜州市红十字会救灾物资仓库", address="澜州市东湖区仓储路 8 号")
+    spare = Warehouse.objects.create(branch=city, name="澜州市红十字会西江备用仓库", address="澜州市西江区物流园 3 号")
+    hospital, central, cdc, police = recipients[0], recipients[1], recipients[2], recipients[3]
+    today = timezone.localdate()
+
+    # goods: every confirmed lot is counted and checked in by two keepers (one with a shortfall)
+    lots = list(
+        DonationItem.objects.filter(
+            donation__campaign=campaign, donation__status=DonationStatus.CONFIRMED, donation__is_retroactive=False
+        ).select_related("donation")
+    )
+    for index, lot in enumerate(lots):
+        counted = lot.quantity - 2 if index == 0 and lot.quantity > 2 else lot.quantity
+        movement = stock_in_check(
+            by=keeper1, item=lot, warehouse=main, counted_quantity=counted,
+            condition="外包装完好，数量与捐赠函一致" if counted == lot.quantity else "外包装破损 2 件，已拍照",
+        )  # fmt: skip
+        stock_movement_confirm(movement=movement, by=keeper2)
+
+    cash_pool = sum(
+        d.cash_remaining for d in campaign.donations.filter(kind="cash", status="confirmed", designated_recipient=None)
+    )
+    plan_cash = (cash_pool * Decimal("0.6")).quantize(Decimal("1"))
+    undirected_lots = [lot for lot in lots if lot.donation.designated_recipient_id is None]
+    plan_lines = [
+        {"kind": "cash", "campaign": campaign, "recipient": hospital, "amount": plan_cash, "note": "一线医护防护"},
+        {"kind": "cash", "campaign": campaign, "recipient": cdc, "amount": Decimal("20000.00")},
+    ]
+    if undirected_lots:
+        plan_lines.append(
+            {"kind": "in_kind", "campaign": campaign, "recipient": central, "item_name": undirected_lots[0].name,
+             "quantity": undirected_lots[0].quantity, "unit": undirected_lots[0].unit}
+        )  # fmt: skip
+    plan = allocation_plan_register(
+        by=clerk, branch=city, document_number="澜防控指〔2026〕12号", title="关于第一批社会捐赠款物分配方案的通知",
+        issuing_body="澜州市新冠肺炎疫情防控指挥部", issued_on=today - timedelta(days=6), lines=plan_lines,
+    )  # fmt: skip
+    lines = list(plan.lines.all())
+    first_half = (plan_cash / 2).quantize(Decimal("0.01"))
+    for amount, day in ((first_half, 5), (plan_cash - first_half, 2)):
+        allocation = allocation_register_cash(
+            by=clerk, campaign=campaign, recipient=hospital, amount=amount, allocated_on=today - timedelta(days=day),
+            plan_line=lines[0], voucher_number=f"付字第{day:03d}号",
+        )  # fmt: skip
+        allocation_confirm(allocation=allocation, by=reviewer)
+    first_cash = Allocation.objects.filter(campaign=campaign, kind="cash").order_by("id").first()
+    recipient_confirmation_record(
+        allocation=first_cash, by=clerk, signed_by_name="医院财务科", signed_at=timezone.now() - timedelta(days=4)
+    )
+    # the CDC's payment is registered and waits for the second signature
+    allocation_register_cash(
+        by=clerk, campaign=campaign, recipient=cdc, amount=Decimal("20000.00"), allocated_on=today, plan_line=lines[1]
+    )
+
+    # goods out: directed lots to the recipient the donor named, one undirected lot per the plan
+    for lot in lots:
+        if lot.donation.designated_recipient_id is None:
+            continue
+        order = allocation_register_goods(
+            by=keeper1, campaign=campaign, recipient=lot.donation.designated_recipient, allocated_on=today,
+            lines=[{"item": lot, "warehouse": main, "quantity": _stock_of(lot, main)}],
+        )  # fmt: skip
+        allocation_confirm(allocation=order, by=keeper2)
+    if undirected_lots:
+        lot = undirected_lots[0]
+        half = (_stock_of(lot, main) / 2).quantize(Decimal("1"))
+        if half > 0:
+            order = allocation_register_goods(
+                by=keeper1, campaign=campaign, recipient=central, allocated_on=today, plan_line=lines[2],
+                lines=[{"item": lot, "warehouse": main, "quantity": half}],
+            )  # fmt: skip
+            allocation_confirm(allocation=order, by=keeper2)
+            recipient_confirmation_record(
+                allocation=order, by=keeper1, signed_by_name="中心医院物资科", signed_at=timezone.now()
+            )
+    if len(undirected_lots) > 1:
+        lot = undirected_lots[1]
+        stock = _stock_of(lot, main)
+        if stock >= 10:
+            half = (stock / 2).quantize(Decimal("1"))
+            out, _into = stock_transfer(
+                by=keeper1, item=lot, from_warehouse=main, to_warehouse=spare, quantity=half,
+                reason="主仓库库容不足，分仓存放",
+            )  # fmt: skip
+            stock_movement_confirm(movement=out, by=keeper2)
+            loss = stock_adjust(by=keeper1, item=lot, warehouse=main, quantity="-1", reason="月末盘点：受潮损毁 1 件")
+            stock_movement_confirm(movement=loss, by=keeper2)
+
+    # goods a donor took straight to a police checkpoint: recorded afterwards, flagged
+    donor = Donor.objects.filter(branch=city, kind="organisation").order_by("id").first()
+    retro = retroactive_register(
+        by=clerk, branch=city, donor=donor, campaign=campaign, recipient=police,
+        received_at=timezone.now() - timedelta(days=3), signed_by_name="交巡警卡点值班室",
+        items=[{"name": "保温饭盒", "specification": "不锈钢", "quantity": "200", "unit": "个",
+                "unit_value": "35.00", "value_basis": "invoice"}],
+    )  # fmt: skip
+    donation_confirm(donation=retro.sources.first().donation, by=reviewer)
+    runs = reconciliation_check_all()
+    balanced = sum(1 for run in runs if run.is_balanced)
+    stdout.write(
+        f"allocations: plan {plan.document_number}, {Allocation.objects.filter(campaign=campaign).count()} "
+        f"allocations, {len(lots)} lots checked in; books balanced for {balanced} of {len(runs)} campaigns"
+    )
+
+
+def _stock_of(lot, warehouse) -> Decimal:
+    from donations.services.allocations import _lot_stock
+
+    return _lot_stock(lot.pk, warehouse.pk, include_pending_out=True)
 
 
 def _donor(clerk, city, kind, name, **fields) -> Donor:

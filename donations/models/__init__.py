@@ -7,6 +7,7 @@ from donations.models.allocations import (
     AllocationPlanLine,
     AllocationSource,
     AllocationStatus,
+    OpenCash,
     RecipientConfirmation,
 )
 from donations.models.intake import (
@@ -65,6 +66,7 @@ __all__ = [
     "DonorKind",
     "MovementKind",
     "MovementStatus",
+    "OpenCash",
     "PdfStatus",
     "PublicDisplay",
     "Receipt",

@@ -207,6 +207,34 @@ class AllocationSource(models.Model):
         return (self.quantity * self.item.unit_value).quantize(Decimal("0.01"))
 
 
+class OpenCash(models.Model):
+    """The undirected cash pool as a queue: one row per confirmed undirected cash donation that
+    still has money to allocate, with what remains of it.
+
+    Allocations draw from the front (oldest received first) and delete what they take whole in
+    one statement, so a 1,000,000-yuan payment over 100k small gifts touches this narrow table,
+    not 100k wide donation rows. Derived data: ``cash_pool_sync`` recomputes a donation's row
+    from the donation and its sources, and the nightly reconciliation checks every row.
+    """
+
+    donation = models.OneToOneField(
+        Donation, primary_key=True, on_delete=models.CASCADE, related_name="open_cash", verbose_name=_("捐赠")
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", db_index=False)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
+    received_at = models.DateTimeField(_("到账时间"))
+    remaining = MoneyField(_("可拨付金额（元）"))
+
+    class Meta:
+        verbose_name = _("可拨付捐款")
+        verbose_name_plural = _("可拨付捐款")
+        indexes = [models.Index(fields=["campaign", "branch", "received_at", "donation"], name="open_cash_fifo")]
+        constraints = [models.CheckConstraint(condition=models.Q(remaining__gt=0), name="open_cash_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.donation_id}: {self.remaining}"
+
+
 class RecipientConfirmation(models.Model):
     """The recipient counted, checked and took in what was sent (清点、查验、入库)."""
 

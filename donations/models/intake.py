@@ -269,10 +269,6 @@ class Donation(models.Model):
     # one entry per refund: {"id": channel refund id, "amount": "12.00", "refunded_at": ISO time, "source": ...};
     # the ids make a re-imported refund a duplicate instead of a second refund
     refunds = models.JSONField(_("退款记录"), default=list, blank=True, editable=False)
-    # cash drawn by confirmed and pending allocations (sum of its AllocationSource amounts), kept on the
-    # row so the first-in first-out draw over 100k small gifts reads one indexed column; the nightly
-    # reconciliation checks it against the sources
-    allocated_amount = MoneyField(_("已拨付金额（元）"), default=Decimal("0.00"), editable=False)
     lookup_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
     history = HistoricalRecords()
@@ -296,26 +292,10 @@ class Donation(models.Model):
                 condition=~models.Q(kind="cash") | models.Q(amount__isnull=False),
                 name="donation_cash_has_amount",
             ),
-            # an allocation never takes more from a donation than remains of it
-            models.CheckConstraint(
-                condition=models.Q(allocated_amount__gte=0)
-                & (
-                    models.Q(amount__isnull=True)
-                    | models.Q(allocated_amount__lte=models.F("amount") - models.F("refunded_amount"))
-                ),
-                name="donation_allocated_within_amount",
-            ),
         ]
         indexes = [
             models.Index(fields=["branch", "status", "received_at"], name="donation_branch_status"),
             models.Index(fields=["campaign", "received_at"], name="donation_campaign_received"),
-            # the undirected cash pool an allocation draws from, first in first out
-            models.Index(
-                fields=["campaign", "branch", "received_at", "id"],
-                condition=models.Q(kind="cash", status="confirmed", designated_recipient__isnull=True)
-                & models.Q(allocated_amount__lt=models.F("amount") - models.F("refunded_amount")),
-                name="donation_open_cash_pool",
-            ),
         ]
         permissions = [
             ("confirm_donation", _("复核捐赠（双人双签）")),
@@ -329,6 +309,18 @@ class Donation(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.status == DonationStatus.CONFIRMED
+
+    @property
+    def allocated_amount(self) -> Decimal:
+        """Cash drawn by allocations registered or confirmed (one query; lists use the sources)."""
+        if self.pk is None or self.amount is None:
+            return Decimal("0.00")
+        total = (
+            self.uses.exclude(allocation__status="cancelled")
+            .filter(item__isnull=True)
+            .aggregate(total=models.Sum("amount"))["total"]
+        )
+        return Decimal(total or 0).quantize(Decimal("0.01"))
 
     @property
     def cash_remaining(self) -> Decimal:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from donations.models import (
@@ -31,6 +31,7 @@ from donations.models import (
     DonationStatus,
     MovementKind,
     MovementStatus,
+    OpenCash,
     StockMovement,
     ValueBasis,
 )
@@ -86,8 +87,13 @@ class Books:
         return out
 
 
+def _fen(value) -> Decimal:
+    # SQLite sums decimals as floating point: round to the fen before comparing
+    return Decimal(value).quantize(ZERO)
+
+
 def _sum(queryset, expression) -> Decimal:
-    return queryset.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=_MONEY))["total"]
+    return _fen(queryset.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=_MONEY))["total"])
 
 
 def _lots(campaign: Campaign, branch: Branch):
@@ -163,9 +169,9 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
     totals = cash.aggregate(
         gross=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY),
         refunded=Coalesce(Sum("refunded_amount"), Value(ZERO), output_field=_MONEY),
-        reserved_on_rows=Coalesce(Sum("allocated_amount"), Value(ZERO), output_field=_MONEY),
     )
     books.donations = donations.count()
+    totals = {key: _fen(value) for key, value in totals.items()}
     books.cash_refunded = totals["refunded"]
     books.cash_received = totals["gross"] - totals["refunded"]
     cash_sources = AllocationSource.objects.filter(
@@ -182,11 +188,17 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
     books.cash_balance = books.cash_received - paid
     if paid != books.cash_allocated:
         books.discrepancies.append(f"拨付金额合计 {paid} 元与款物去向合计 {books.cash_allocated} 元不符")
-    if totals["reserved_on_rows"] != books.cash_allocated + books.cash_reserved:
-        books.discrepancies.append(
-            f"捐赠已拨付金额合计 {totals['reserved_on_rows']} 元与款物去向合计 "
-            f"{books.cash_allocated + books.cash_reserved} 元不符"
-        )
+    undirected = cash.filter(designated_recipient__isnull=True)
+    undirected_net = _sum(undirected, F("amount") - F("refunded_amount"))
+    undirected_drawn = _sum(
+        AllocationSource.objects.filter(donation__in=undirected, item__isnull=True).exclude(
+            allocation__status=AllocationStatus.CANCELLED
+        ),
+        "amount",
+    )
+    pool = _sum(OpenCash.objects.filter(campaign=campaign, branch=branch), "remaining")
+    if pool != undirected_net - undirected_drawn:
+        books.discrepancies.append(f"可拨付捐款池 {pool} 元与非定向捐款结余 {undirected_net - undirected_drawn} 元不符")
     for serial in donations_over_allocated(campaign, branch):
         books.discrepancies.append(f"捐赠 {serial} 的已拨付金额与其款物去向不符")
     if books.cash_balance < 0:
@@ -236,20 +248,26 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
 
 
 def donations_over_allocated(campaign: Campaign, branch: Branch) -> list[str]:
-    """Serials whose recorded allocated amount differs from their sources (for the staff report)."""
-    sources = (
-        AllocationSource.objects.filter(donation=OuterRef("pk"), item__isnull=True)
-        .exclude(allocation__status=AllocationStatus.CANCELLED)
-        .values("donation")
-        .annotate(total=Sum("amount"))
-        .values("total")[:1]
+    """Serials of cash donations drawn beyond what they had, or whose pool row is wrong."""
+    drawn = Coalesce(
+        Subquery(
+            AllocationSource.objects.filter(donation=OuterRef("pk"), item__isnull=True)
+            .exclude(allocation__status=AllocationStatus.CANCELLED)
+            .values("donation")
+            .annotate(total=Sum("amount"))
+            .values("total")[:1]
+        ),
+        Value(ZERO),
+        output_field=_MONEY,
     )
-    return list(
-        Donation.objects.filter(campaign=campaign, branch=branch, kind=DonationKind.CASH)
-        .annotate(drawn=Coalesce(Subquery(sources), Value(ZERO), output_field=_MONEY))
-        .exclude(allocated_amount=F("drawn"))
-        .values_list("serial", flat=True)[:50]
+    cash = Donation.objects.filter(campaign=campaign, branch=branch, kind=DonationKind.CASH).annotate(
+        left=F("amount") - F("refunded_amount") - drawn
     )
+    # a tolerance below the fen: SQLite computes decimal arithmetic in floating point
+    over = cash.filter(left__lt=Decimal("-0.005"))
+    wrong_pool = cash.filter(open_cash__isnull=False).annotate(difference=F("open_cash__remaining") - F("left"))
+    wrong_pool = wrong_pool.filter(Q(difference__gt=Decimal("0.005")) | Q(difference__lt=Decimal("-0.005")))
+    return list(over.values_list("serial", flat=True)[:50]) + list(wrong_pool.values_list("serial", flat=True)[:50])
 
 
 def campaigns_to_reconcile():

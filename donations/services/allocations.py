@@ -8,8 +8,8 @@ Rules (DESIGN.md section 4; written on the public pages too):
 - Undirected cash is drawn first in, first out by received time within the campaign and branch;
   goods are drawn from the lots (donation item lines) they came in, named on the transfer order.
 - An allocation never takes more from a donation than remains of it: the draw is reserved when
-  the allocation is registered (``Donation.allocated_amount``, pending stock-outs), released if
-  it is cancelled.
+  the allocation is registered (the cash pool's queue ``OpenCash``, pending stock-outs), released
+  if it is cancelled.
 Allocations of one campaign are serialised by locking the campaign row, so two clerks drawing
 from the same pool at once cannot both take the same yuan.
 """
@@ -17,13 +17,15 @@ from the same pool at once cannot both take the same yuan.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,7 @@ from donations.models import (
     DonationStatus,
     MovementKind,
     MovementStatus,
+    OpenCash,
     Recipient,
     RecipientConfirmation,
     StockMovement,
@@ -79,6 +82,9 @@ def _text(value: Any, field: str, max_length: int, *, required: bool = False) ->
         raise ValidationError({field: [_("请填写此项")]})
     if len(text) > max_length:
         raise ValidationError({field: [_("内容过长（最多 %(n)d 个字符）") % {"n": max_length}]})
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text: refuse it here instead of failing in the database
+        raise ValidationError({field: [_("内容含有不允许的空字符")]})
     return text
 
 
@@ -90,12 +96,12 @@ def _locked_campaign(campaign: Campaign | int) -> Campaign:
         raise ValidationError({"campaign": [_("募捐活动不存在")]}) from None
 
 
-def _active_recipient(recipient: Recipient | int, by) -> Recipient:
+def _active_recipient(recipient: Recipient | int, by, field: str = "recipient") -> Recipient:
     recipient_id = recipient.pk if isinstance(recipient, Recipient) else recipient
     try:
         found = Recipient.objects.get(pk=recipient_id, is_active=True)
     except (Recipient.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({"recipient": [_("受赠单位不存在或已停用")]}) from None
+        raise ValidationError({field: [_("受赠单位不存在或已停用")]}) from None
     return found
 
 
@@ -149,7 +155,7 @@ def allocation_plan_register(
             raise ValidationError({f"{prefix}.campaign": [_("募捐活动不存在或不属于本组织")]})
         line = AllocationPlanLine(
             campaign=campaign,
-            recipient=_active_recipient(raw.get("recipient"), by),
+            recipient=_active_recipient(raw.get("recipient"), by, f"{prefix}.recipient"),
             kind=kind,
             note=_text(raw.get("note"), f"{prefix}.note", 200),
         )
@@ -180,46 +186,146 @@ def _check_plan_line(plan_line: AllocationPlanLine | None, *, campaign: Campaign
 # --- cash ---------------------------------------------------------------------------------------
 
 
-def _draw_cash_fifo(*, campaign: Campaign, branch: Branch, amount: Decimal) -> list[tuple[int, Decimal, bool]]:
-    """(donation id, amount taken, whole remainder taken) from the undirected pool, oldest first."""
-    pool = Donation.objects.filter(
-        campaign=campaign,
-        branch=branch,
-        kind=DonationKind.CASH,
-        status=DonationStatus.CONFIRMED,
-        designated_recipient__isnull=True,
-    ).filter(allocated_amount__lt=F("amount") - F("refunded_amount"))
-    taken: list[tuple[int, Decimal, bool]] = []
+def _pool_entry_for(donation: Donation) -> OpenCash | None:
+    """What the pool should hold for a donation: its undrawn cash if confirmed, cash, undirected."""
+    if (
+        donation.kind != DonationKind.CASH
+        or donation.status != DonationStatus.CONFIRMED
+        or donation.designated_recipient_id is not None
+    ):
+        return None
+    remaining = donation.cash_remaining
+    if remaining <= 0:
+        return None
+    return OpenCash(
+        donation=donation,
+        campaign_id=donation.campaign_id,
+        branch_id=donation.branch_id,
+        received_at=donation.received_at,
+        remaining=remaining,
+    )
+
+
+def cash_pool_sync(*, donation_ids: Iterable[int]) -> None:
+    """Recompute the pool rows of these donations from the donations and their sources.
+
+    Called inside the transaction of every write that changes what a donation has left to
+    allocate: confirmation, refund, correction, cancelled allocation.
+    """
+    ids = sorted(set(donation_ids))
+    if not ids:
+        return
+    OpenCash.objects.filter(donation_id__in=ids).delete()
+    entries = [entry for d in Donation.objects.filter(pk__in=ids) if (entry := _pool_entry_for(d)) is not None]
+    OpenCash.objects.bulk_create(entries)
+
+
+@transaction.atomic
+def cash_pool_rebuild(*, campaign: Campaign | None = None) -> int:
+    """Rebuild the pool from the donations and their sources (after a bulk load such as
+    ``seed_donations``); one INSERT ... SELECT, returns the number of rows."""
+    drawn = (
+        AllocationSource.objects.filter(donation=OuterRef("pk"), item__isnull=True)
+        .exclude(allocation__status=AllocationStatus.CANCELLED)
+        .values("donation")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1]
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    donations = (
+        Donation.objects.filter(
+            kind=DonationKind.CASH, status=DonationStatus.CONFIRMED, designated_recipient__isnull=True
+        )
+        .annotate(
+            left=F("amount") - F("refunded_amount") - Coalesce(Subquery(drawn), Value(Decimal("0")), output_field=money)
+        )
+        .filter(left__gte=Decimal("0.005"))
+    )
+    pool = OpenCash.objects.all()
+    if campaign is not None:
+        donations = donations.filter(campaign=campaign)
+        pool = pool.filter(campaign=campaign)
+    pool.delete()
+    select_sql, params = donations.values_list(
+        "pk", "campaign_id", "branch_id", "received_at", "left"
+    ).query.sql_with_params()
+    table = connection.ops.quote_name(OpenCash._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (donation_id, campaign_id, branch_id, received_at, remaining) "  # noqa: S608
+            f"SELECT * FROM ({select_sql}) gifts",
+            params,
+        )
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class _CashDraw:
+    """What a payment takes from the pool's queue: its front up to ``whole_until`` whole, then
+    ``partial`` (donation id, amount) from the next gift, if any."""
+
+    whole_until: tuple[datetime, int] | None
+    partial: tuple[int, Decimal] | None
+
+
+def _plan_cash_draw(*, campaign: Campaign, branch: Branch, amount: Decimal) -> _CashDraw:
+    """Find, oldest first, the gifts a payment takes; locks the pool's rows it reads."""
+    pool = OpenCash.objects.filter(campaign=campaign, branch=branch)
     needed = amount
     last: tuple[datetime, int] | None = None
-    while needed > 0:
+    partial: tuple[int, Decimal] | None = None
+    while needed > 0 and partial is None:
         page = pool
         if last is not None:
-            page = page.filter(Q(received_at__gt=last[0]) | Q(received_at=last[0], id__gt=last[1]))
+            page = page.filter(Q(received_at__gt=last[0]) | Q(received_at=last[0], donation_id__gt=last[1]))
         rows = list(
-            page.order_by("received_at", "id")
+            page.order_by("received_at", "donation_id")
             .select_for_update()
-            .values_list("id", "received_at", "amount", "refunded_amount", "allocated_amount")[:_POOL_CHUNK]
+            .values_list("donation_id", "received_at", "remaining")[:_POOL_CHUNK]
         )
         if not rows:
             break
-        for donation_id, received_at, gift, refunded, allocated in rows:
-            remaining = gift - refunded - allocated
-            if remaining <= needed:
-                taken.append((donation_id, remaining, True))
-                needed -= remaining
-            else:
-                taken.append((donation_id, needed, False))
+        for donation_id, received_at, remaining in rows:
+            if remaining > needed:
+                partial = (donation_id, needed)
                 needed = Decimal("0.00")
                 break
+            needed -= remaining
             last = (received_at, donation_id)
+            if needed == 0:
+                break  # this gift's remainder covered exactly what was left: take nothing more
     if needed > 0:
-        available = amount - needed
         raise ValidationError(
             {"amount": [_("该募捐活动非定向捐款可拨付余额为 %(available)s 元，不足 %(amount)s 元") % {
-                "available": available, "amount": amount}]}
+                "available": amount - needed, "amount": amount}]}
         )  # fmt: skip
-    return taken
+    return _CashDraw(whole_until=last, partial=partial)
+
+
+def _write_cash_draw(*, allocation: Allocation, draw: _CashDraw) -> None:
+    """One source per gift taken; the gifts taken whole leave the queue.
+
+    The whole-taken front of the queue becomes sources in one INSERT ... SELECT and is then
+    deleted in one statement: no Python object per gift, which is what keeps a payment over
+    100k small gifts within seconds.
+    """
+    pool = OpenCash.objects.filter(campaign_id=allocation.campaign_id, branch_id=allocation.branch_id)
+    if draw.whole_until is not None:
+        received_at, donation_id = draw.whole_until
+        front = pool.filter(Q(received_at__lt=received_at) | Q(received_at=received_at, donation_id__lte=donation_id))
+        select_sql, params = front.values_list("donation_id", "remaining").query.sql_with_params()
+        sources = connection.ops.quote_name(AllocationSource._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {sources} (allocation_id, donation_id, amount) "  # noqa: S608 - names from _meta
+                f"SELECT %s, front.donation_id, front.remaining FROM ({select_sql}) front",
+                [allocation.pk, *params],
+            )
+        front.delete()
+    if draw.partial is not None:
+        donation_id, part = draw.partial
+        AllocationSource.objects.create(allocation=allocation, donation_id=donation_id, amount=part)
+        pool.filter(donation_id=donation_id).update(remaining=F("remaining") - part)
 
 
 @transaction.atomic
@@ -280,19 +386,21 @@ def allocation_register_cash(
             raise ValidationError({"directed_donation": [_("该捐赠不属于本募捐活动或本组织")]})
         if donation.kind != DonationKind.CASH or donation.status != DonationStatus.CONFIRMED:
             raise ValidationError({"directed_donation": [_("只有已复核的捐款可以拨付")]})
-        if amount > donation.cash_remaining:
+        remaining = donation.cash_remaining
+        if amount > remaining:
             raise ValidationError(
                 {"amount": [_("捐赠 %(serial)s 尚可拨付 %(remaining)s 元，不足 %(amount)s 元") % {
-                    "serial": donation.serial, "remaining": donation.cash_remaining, "amount": amount}]}
+                    "serial": donation.serial, "remaining": remaining, "amount": amount}]}
             )  # fmt: skip
         allocation.basis = AllocationBasis.DONOR_WISH
-        taken = [(donation.pk, amount, amount == donation.cash_remaining)]
+        draw = None
     else:
         _check_plan_line(plan_line, campaign=campaign, recipient=recipient, kind=DonationKind.CASH)
         already = (
             plan_line.allocations.exclude(status=AllocationStatus.CANCELLED).aggregate(total=Sum("amount"))["total"]
             or 0
         )
+        already = Decimal(already).quantize(Decimal("0.01"))  # SQLite's sum drops the trailing zeros
         if already + amount > plan_line.amount:
             raise ValidationError(
                 {"amount": [_("超出分配方案明细的金额：方案 %(planned)s 元，已拨付 %(already)s 元") % {
@@ -300,25 +408,14 @@ def allocation_register_cash(
             )  # fmt: skip
         allocation.basis = AllocationBasis.PLAN
         allocation.plan_line = plan_line
-        taken = _draw_cash_fifo(campaign=campaign, branch=branch, amount=amount)
+        draw = _plan_cash_draw(campaign=campaign, branch=branch, amount=amount)
     allocation.serial = _serial(branch, DonationKind.CASH, allocated_on)
     with audit_context(user=by, reason="allocation_register"):
         allocation.save()
-    AllocationSource.objects.bulk_create(
-        [
-            AllocationSource(allocation=allocation, donation_id=donation_id, amount=part)
-            for donation_id, part, _w in taken
-        ],
-        batch_size=2000,
-    )
-    whole = [donation_id for donation_id, _part, whole in taken if whole]
-    for start in range(0, len(whole), 2000):
-        Donation.objects.filter(pk__in=whole[start : start + 2000]).update(
-            allocated_amount=F("amount") - F("refunded_amount")
-        )
-    for donation_id, part, is_whole in taken:
-        if not is_whole:
-            Donation.objects.filter(pk=donation_id).update(allocated_amount=F("allocated_amount") + part)
+    if draw is None:
+        AllocationSource.objects.create(allocation=allocation, donation=donation, amount=amount)
+    else:
+        _write_cash_draw(allocation=allocation, draw=draw)
     return allocation
 
 
@@ -497,10 +594,6 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("已复核的拨付不能撤销；请登记更正")]})
     with audit_context(user=by, reason=f"allocation_cancel: {reason[:80]}"):
-        for source in allocation.sources.filter(item__isnull=True):
-            Donation.objects.filter(pk=source.donation_id).update(
-                allocated_amount=F("allocated_amount") - source.amount
-            )
         for movement in allocation.movements.all():
             movement.status = MovementStatus.CANCELLED
             movement.reason = reason
@@ -510,6 +603,8 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
             "reason": reason
         }
         allocation.save(update_fields=["status", "note"])
+    # the cash it had drawn returns to the pool
+    cash_pool_sync(donation_ids=allocation.sources.filter(item__isnull=True).values_list("donation_id", flat=True))
     return allocation
 
 
@@ -581,6 +676,8 @@ __all__ = [
     "allocation_plan_register",
     "allocation_register_cash",
     "allocation_register_goods",
+    "cash_pool_rebuild",
+    "cash_pool_sync",
     "recipient_confirmation_record",
     "retroactive_register",
 ]
@@ -661,8 +758,11 @@ def retroactive_register(
 
 def allocation_confirm_retroactive(*, donation: Donation, by) -> None:
     """Called by ``donation_confirm`` inside its transaction: the same second signature."""
+    # by id, not by a join over the sources: the join repeats an allocation once per lot (and
+    # PostgreSQL refuses DISTINCT with FOR UPDATE), which confirmed and audited it once per lot
+    drawing = AllocationSource.objects.filter(donation=donation).values("allocation_id")
     for allocation in Allocation.objects.select_for_update().filter(
-        sources__donation=donation, is_retroactive=True, status=AllocationStatus.REGISTERED
+        pk__in=drawing, is_retroactive=True, status=AllocationStatus.REGISTERED
     ):
         allocation.status = AllocationStatus.CONFIRMED
         allocation.confirmed_by = by

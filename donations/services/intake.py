@@ -328,10 +328,11 @@ def donation_confirm(*, donation: Donation, by) -> Donation:
     donation.confirmed_at = timezone.now()
     with audit_context(user=by, reason="donation_confirm"):
         donation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-    if donation.is_retroactive:
-        from donations.services.allocations import allocation_confirm_retroactive
+    from donations.services.allocations import allocation_confirm_retroactive, cash_pool_sync
 
+    if donation.is_retroactive:
         allocation_confirm_retroactive(donation=donation, by=by)
+    cash_pool_sync(donation_ids=[donation.pk])
     certificate_issue(donation=donation)
     return donation
 
@@ -400,7 +401,16 @@ def donation_correct(*, donation: Donation, by, reason: str, changes: Mapping[st
             setattr(donation, field, new)
     if not record:
         raise ValidationError({"changes": [_("没有需要更正的内容")]})
+    if (
+        record.keys() & {"amount", "campaign", "designated_recipient"}
+        and donation.uses.exclude(allocation__status="cancelled").exists()
+    ):
+        # the pool and the trace already count this gift where it went
+        raise ValidationError({"changes": [_("该捐赠已有拨付，金额、募捐活动和定向单位不能再更正")]})
     with audit_context(user=by, reason=f"donation_correct: {reason.strip()[:80]}"):
         donation.save()
         DonationCorrection.objects.create(donation=donation, reason=reason.strip(), changes=record, corrected_by=by)
+    from donations.services.allocations import cash_pool_sync
+
+    cash_pool_sync(donation_ids=[donation.pk])
     return donation

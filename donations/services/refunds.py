@@ -108,4 +108,7 @@ def donation_record_refund(
                 changes={"refunded_amount": {"before": str(before), "after": str(donation.refunded_amount)}},
                 corrected_by=by,
             )
+    from donations.services.allocations import cash_pool_sync
+
+    cash_pool_sync(donation_ids=[donation.pk])
     return donation
