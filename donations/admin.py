@@ -501,3 +501,6 @@ class CertificateAdmin(BranchScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from donations import admin_allocations  # noqa: E402,F401

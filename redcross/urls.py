@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from donations.api import DonationViewSet, ReceiptViewSet
+from donations.api_allocations import register_routes as register_allocation_routes
 from redcross import views
 from redcross.api import BranchViewSet
 
@@ -11,6 +12,7 @@ router = DefaultRouter()
 router.register("branches", BranchViewSet, basename="branch")
 router.register("donations", DonationViewSet, basename="donation")
 router.register("receipts", ReceiptViewSet, basename="receipt")
+register_allocation_routes(router)
 
 urlpatterns = [
     path("", views.home, name="home"),
