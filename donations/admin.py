@@ -110,6 +110,9 @@ class RecipientAdmin(BranchScopedAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a recipient that left the field is deactivated: the trace still names it
+
 
 @admin.register(Campaign)
 class CampaignAdmin(BranchScopedAdmin):
