@@ -296,6 +296,28 @@ class Donation(models.Model):
         indexes = [
             models.Index(fields=["branch", "status", "received_at"], name="donation_branch_status"),
             models.Index(fields=["campaign", "received_at"], name="donation_campaign_received"),
+            # the honor roll: confirmed donations newest first, alone or within a campaign, kind or branch
+            models.Index(fields=["-received_at", "-id"], condition=models.Q(status="confirmed"), name="donation_roll"),
+            models.Index(
+                fields=["campaign", "-received_at", "-id"],
+                condition=models.Q(status="confirmed"),
+                name="donation_roll_campaign",
+            ),
+            models.Index(
+                fields=["kind", "-received_at", "-id"],
+                condition=models.Q(status="confirmed"),
+                name="donation_roll_kind",
+            ),
+            models.Index(
+                fields=["branch", "-received_at", "-id"],
+                condition=models.Q(status="confirmed"),
+                name="donation_roll_branch",
+            ),
+            models.Index(
+                fields=["donor", "-received_at", "-id"],
+                condition=models.Q(status="confirmed"),
+                name="donation_roll_donor",
+            ),
         ]
         permissions = [
             ("confirm_donation", _("复核捐赠（双人双签）")),

@@ -1,0 +1,185 @@
+"""Public disclosure pages (信息公开, mounted at /disclosure/): the honor roll, a donation's public
+page with its trace, campaign pages. No login; nothing personal; every list is keyset-paginated.
+
+The first page of the honor roll without filters is what a surge sends everyone to: its
+table is a cached template fragment for ``HONOR_ROLL_CACHE_SECONDS`` (default 30; the cache
+degrades to a miss when Redis is down), so a confirmed gift shows within half a minute.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from donations.exports import safe_cell
+from donations.models import Campaign, Donation, DonationStatus
+from donations.selectors import donation_public_facts
+from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
+from donations.selectors.honor_roll import (
+    HonorRollRow,
+    decode_cursor,
+    filter_choices,
+    honor_roll_export,
+    honor_roll_filters,
+    honor_roll_page,
+)
+from donations.selectors.trace import donation_trace
+
+CSV_HEADER = [
+    "流水号",
+    "日期",
+    "捐赠人",
+    "类型",
+    "金额（元）",
+    "物资",
+    "物资价值（元）",
+    "募捐活动",
+    "渠道",
+    "定向受赠单位",
+]
+
+
+def _cache_seconds() -> int:
+    return getattr(settings, "HONOR_ROLL_CACHE_SECONDS", 30)
+
+
+def _bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    messages = "; ".join(str(m) for m in error.messages)
+    response = render(request, "disclosure/bad_request.html", {"message": messages}, status=400)
+    return response
+
+
+@require_safe
+def honor_roll(request: HttpRequest) -> HttpResponse:
+    # the unfiltered first page is rendered from a cached fragment: its rows are read lazily,
+    # inside the fragment, so a cache hit costs no query at all
+    cacheable = not request.GET
+    try:
+        filters = honor_roll_filters(request.GET)
+        cursor = request.GET.get("cursor", "")
+        if cursor:
+            decode_cursor(cursor)
+        if cacheable:
+            page = SimpleLazyObject(lambda: honor_roll_page(filters))
+        else:
+            page = honor_roll_page(filters, cursor=cursor)
+    except ValidationError as error:
+        return _bad_request(request, error)
+    choices = filter_choices()
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": filters.as_query(),
+        "campaigns": list(choices["campaigns"].values())[:50],
+        "branches": list(choices["branches"].values()),
+        "kinds": [("cash", _("捐款")), ("in_kind", _("捐物"))],
+        "is_first_page": not cursor,
+        "cacheable": cacheable,
+        "cache_seconds": _cache_seconds(),
+    }
+    return render(request, "disclosure/honor_roll.html", context)
+
+
+def _csv_lines(rows: Iterator[HonorRollRow]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM as UTF-8
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow(
+            [
+                safe_cell(value)
+                for value in (
+                    row.serial,
+                    timezone.localtime(row.received_at).strftime("%Y-%m-%d"),
+                    row.donor_name,
+                    row.kind_label,
+                    row.amount if row.amount is not None else "",
+                    row.goods_summary,
+                    row.goods_value if row.goods_value is not None else "",
+                    row.campaign,
+                    row.channel_category,
+                    row.designated_recipient,
+                )
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@require_safe
+def honor_roll_csv(request: HttpRequest) -> HttpResponse:
+    """The public view as CSV (the same rows and names as the page, formula-safe, at most 100k rows)."""
+    try:
+        filters = honor_roll_filters(request.GET)
+    except ValidationError as error:
+        return HttpResponseBadRequest("; ".join(str(m) for m in error.messages), content_type="text/plain")
+    response = StreamingHttpResponse(_csv_lines(honor_roll_export(filters)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="honor-roll.csv"'
+    return response
+
+
+@require_safe
+def donation_page(request: HttpRequest, serial: str) -> HttpResponse:
+    """A confirmed donation's public facts and where it went, by its serial (as on the honor roll)."""
+    if len(serial) > 30:
+        raise Http404
+    donation = get_object_or_404(
+        Donation.objects.select_related("donor", "campaign", "branch", "designated_recipient"),
+        serial=serial,
+        status=DonationStatus.CONFIRMED,
+    )
+    certificate = getattr(donation, "certificate", None)
+    context = {
+        "facts": donation_public_facts(donation),
+        "trace": donation_trace(donation),
+        "certificate": certificate,
+    }
+    return render(request, "disclosure/donation.html", context)
+
+
+@require_safe
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = list(public_campaigns()[:100])
+    totals = campaign_totals(campaigns)
+    rows = [(campaign, *totals.get(campaign.pk, (0, None))) for campaign in campaigns]
+    return render(request, "disclosure/campaigns.html", {"rows": rows})
+
+
+@require_safe
+def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("branch"), slug=slug[:80])
+    key = f"disclosure:campaign:{campaign.pk}:{get_language()}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = campaign_summary(campaign)
+        cache.set(key, summary, 60)
+    chart_data = {
+        "days": [day.isoformat() for day, _cash, _n in summary.daily],
+        "cash": [float(cash) for _day, cash, _n in summary.daily],  # chart scale only; figures are shown as text
+        "counts": [n for _day, _cash, n in summary.daily],
+        "recipientKinds": [name for name, _value in summary.by_recipient_kind],
+        "recipientValues": [float(value) for _name, value in summary.by_recipient_kind],
+        "labels": {"cash": _("每日捐款（元）"), "count": _("每日笔数"), "byKind": _("按受赠单位类型拨付（元）")},
+    }
+    context = {
+        "campaign": campaign,
+        "summary": summary,
+        "allocations": campaign_allocations(campaign),
+        "chart_data": chart_data,
+    }
+    return render(request, "disclosure/campaign.html", context)

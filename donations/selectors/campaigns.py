@@ -1,0 +1,164 @@
+"""Public figures of campaigns: what came in, where it went, what is left, and whether the books
+balance. Aggregates are computed in the database; nothing personal is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from donations.models import (
+    Allocation,
+    AllocationSource,
+    AllocationStatus,
+    Campaign,
+    Donation,
+    DonationKind,
+    DonationStatus,
+    Recipient,
+    ReconciliationRun,
+    ValueBasis,
+)
+from donations.selectors.books import Books, campaign_books
+
+ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+def _fen(value) -> Decimal:
+    return Decimal(value or 0).quantize(ZERO)
+
+
+@dataclass
+class CampaignSummary:
+    campaign: Campaign
+    donations: int = 0
+    cash_received: Decimal = ZERO
+    goods_received: Decimal = ZERO
+    allocated: Decimal = ZERO
+    in_stock: Decimal = ZERO
+    cash_balance: Decimal = ZERO
+    written_off: Decimal = ZERO
+    is_balanced: bool = True
+    last_checked_at: object = None
+    discrepancies: int = 0
+    daily: list[tuple[date, Decimal, int]] = field(default_factory=list)  # (day, cash, donations)
+    by_recipient_kind: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    @property
+    def received(self) -> Decimal:
+        return self.cash_received + self.goods_received
+
+
+def public_campaigns():
+    """Campaigns shown to the public: special campaigns and regular giving, newest first."""
+    return Campaign.objects.select_related("branch").order_by("-starts_on", "-id")
+
+
+def campaign_totals(campaigns) -> dict[int, tuple[int, Decimal]]:
+    """campaign id -> (confirmed donations, confirmed cash net of refunds), one grouped query."""
+    rows = (
+        Donation.objects.filter(campaign__in=campaigns, status=DonationStatus.CONFIRMED)
+        .values("campaign")
+        .annotate(
+            n=Count("id"),
+            cash=Coalesce(
+                Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)),
+                Value(ZERO),
+                output_field=_MONEY,
+            ),
+        )
+    )
+    return {row["campaign"]: (row["n"], _fen(row["cash"])) for row in rows}
+
+
+def campaign_summary(campaign: Campaign) -> CampaignSummary:
+    """The campaign page's figures, summed over every branch that took gifts for it."""
+    summary = CampaignSummary(campaign=campaign)
+    branches = set(
+        Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED)
+        .values_list("branch", flat=True)
+        .distinct()
+    ) | set(Allocation.objects.filter(campaign=campaign).values_list("branch", flat=True).distinct())
+    from redcross.models import Branch
+
+    for branch in Branch.objects.filter(pk__in=branches):
+        books: Books = campaign_books(campaign, branch)
+        summary.donations += books.donations
+        summary.cash_received += books.cash_received
+        summary.goods_received += books.goods_received
+        summary.allocated += books.allocated
+        summary.in_stock += books.in_stock
+        summary.cash_balance += books.cash_balance
+        summary.written_off += books.goods_written_off
+        summary.discrepancies += len(books.discrepancies)
+    summary.is_balanced = summary.discrepancies == 0
+    last = ReconciliationRun.objects.filter(campaign=campaign).order_by("-checked_at").first()
+    summary.last_checked_at = last.checked_at if last else None
+    summary.daily = campaign_daily(campaign)
+    summary.by_recipient_kind = campaign_allocations_by_recipient_kind(campaign)
+    return summary
+
+
+def campaign_daily(campaign: Campaign) -> list[tuple[date, Decimal, int]]:
+    rows = (
+        Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED)
+        .annotate(day=TruncDate("received_at"))
+        .values("day")
+        .annotate(
+            n=Count("id"),
+            cash=Coalesce(Sum("amount", filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY),
+        )
+        .order_by("day")
+    )
+    return [(row["day"], _fen(row["cash"]), row["n"]) for row in rows]
+
+
+def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str, Decimal]]:
+    """Yuan allocated (cash, and goods at their lots' values) per kind of recipient, largest first."""
+    confirmed = AllocationSource.objects.filter(
+        allocation__campaign=campaign, allocation__status=AllocationStatus.CONFIRMED
+    )
+    goods_value = ExpressionWrapper(F("quantity") * F("item__unit_value"), output_field=_MONEY)
+    totals: dict[str, Decimal] = {}
+    for row in (
+        confirmed.filter(item__isnull=True)
+        .values("allocation__recipient__kind")
+        .annotate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))
+    ):
+        kind = row["allocation__recipient__kind"]
+        totals[kind] = totals.get(kind, ZERO) + _fen(row["total"])
+    for row in (
+        confirmed.filter(item__isnull=False, item__unit_value__isnull=False)
+        .exclude(item__value_basis=ValueBasis.NONE)
+        .values("allocation__recipient__kind")
+        .annotate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))
+    ):
+        kind = row["allocation__recipient__kind"]
+        totals[kind] = totals.get(kind, ZERO) + _fen(row["total"])
+    labels = dict(Recipient.Kind.choices)
+    return sorted(((str(labels.get(k, k)), v) for k, v in totals.items()), key=lambda kv: -kv[1])
+
+
+def campaign_allocations(campaign: Campaign, *, limit: int = 200):
+    """Confirmed allocations with recipient, plan document number and what was sent (2 queries)."""
+    return (
+        Allocation.objects.filter(campaign=campaign, status=AllocationStatus.CONFIRMED)
+        .select_related("recipient", "plan_line__plan", "recipient_confirmation")
+        .prefetch_related("sources__item")
+        .order_by("-allocated_on", "-id")[:limit]
+    )
+
+
+__all__ = [
+    "CampaignSummary",
+    "campaign_allocations",
+    "campaign_allocations_by_recipient_kind",
+    "campaign_daily",
+    "campaign_summary",
+    "campaign_totals",
+    "public_campaigns",
+]

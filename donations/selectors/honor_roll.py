@@ -1,0 +1,320 @@
+"""The honor roll (爱心榜单): every confirmed donation, newest first, as the public may see it.
+
+Reads only what is public: the donor's display name (organisations in full, persons masked
+unless they consented, anonymous donors as 爱心人士), never a phone, ID number or address.
+
+Speed at a million donations: keyset pagination on (received_at, id) over partial indexes of
+confirmed donations (no OFFSET, no COUNT(*)); one query for the page's rows with their donor,
+campaign and recipient, one for the goods lines of the in-kind rows on the page.
+
+Name search matches only what the page displays in full: organisations (not anonymous) and
+persons who consented to full publication, so typing a masked person's full name finds
+nothing. Three or more characters use a trigram index on PostgreSQL (pg_trgm); one or two
+characters match the start of the name through the name's b-tree index, which stays fast
+because a prefix is an index range.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donations.models import (
+    Campaign,
+    Channel,
+    Donation,
+    DonationItem,
+    DonationKind,
+    DonationStatus,
+    DonorKind,
+    PublicDisplay,
+)
+from redcross.models import Branch
+
+PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 60
+_CURSOR_SALT = "donations.honor_roll.cursor"
+
+# what the public sees of the channel: online payment or transfer, not the merchant details
+CHANNEL_CATEGORY = {
+    Channel.WECHAT: _("网络捐赠"),
+    Channel.ALIPAY: _("网络捐赠"),
+    Channel.BANK: _("银行汇款"),
+    Channel.ON_SITE: _("现场捐赠"),
+    Channel.OTHER: _("其他"),
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A campaign or branch as the filters know it (from the cached option lists, no query)."""
+
+    pk: int
+    key: str  # campaign slug or branch code
+    name: str
+    path: str = ""  # branches: the materialised path, for the subtree
+
+
+def filter_choices() -> dict[str, dict[str, Choice]]:
+    """The campaigns and branches the public can filter by, cached for five minutes."""
+
+    def load() -> dict[str, dict[str, Choice]]:
+        campaigns = {
+            slug: Choice(pk, slug, name)
+            for pk, slug, name in Campaign.objects.order_by("-starts_on", "-id").values_list("pk", "slug", "name")[:200]
+        }
+        branches = {
+            code: Choice(pk, code, name, path)
+            for pk, code, name, path in Branch.objects.filter(is_active=True)
+            .order_by("path")
+            .values_list("pk", "code", "name", "path")
+        }
+        return {"campaigns": campaigns, "branches": branches}
+
+    return cache.get_or_set("disclosure:honor-roll:choices", load, 300)
+
+
+@dataclass(frozen=True)
+class HonorRollFilters:
+    campaign: Choice | None = None
+    kind: str = ""
+    branch: Choice | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""  # donor name (organisations, consenting persons) or a serial
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as GET parameters, for links and the CSV download."""
+        params = {
+            "campaign": self.campaign.key if self.campaign else "",
+            "kind": self.kind,
+            "branch": self.branch.key if self.branch else "",
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.query,
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+@dataclass(frozen=True)
+class HonorRollRow:
+    pk: int  # the keyset cursor's tie-breaker; not shown
+    serial: str
+    received_at: datetime
+    donor_name: str
+    kind: str
+    kind_label: str
+    amount: Decimal | None
+    goods_summary: str
+    goods_value: Decimal | None
+    campaign: str
+    campaign_slug: str
+    channel_category: str
+    designated_recipient: str
+    is_retroactive: bool
+
+
+@dataclass
+class HonorRollPage:
+    rows: list[HonorRollRow] = field(default_factory=list)
+    next_cursor: str = ""
+
+
+def _parse_date(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValidationError({name: [_("日期格式应为 YYYY-MM-DD")]}) from None
+
+
+def honor_roll_filters(params) -> HonorRollFilters:
+    """Read filters from GET parameters; unknown values are a ValidationError naming the field."""
+    choices = filter_choices()
+    campaign = None
+    slug = (params.get("campaign") or "").strip()
+    if slug:
+        campaign = choices["campaigns"].get(slug) or _campaign_choice(slug[:80])
+        if campaign is None:
+            raise ValidationError({"campaign": [_("没有这个募捐活动")]})
+    kind = (params.get("kind") or "").strip()
+    if kind and kind not in DonationKind.values:
+        raise ValidationError({"kind": [_("类型只能是捐款或捐物")]})
+    branch = None
+    code = (params.get("branch") or "").strip()
+    if code:
+        branch = choices["branches"].get(code)
+        if branch is None:
+            raise ValidationError({"branch": [_("没有这个组织")]})
+    date_from = _parse_date((params.get("from") or "").strip(), "from")
+    date_to = _parse_date((params.get("to") or "").strip(), "to")
+    query = " ".join((params.get("q") or "").split())
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ValidationError({"q": [_("搜索内容过长（最多 %(n)d 个字符）") % {"n": MAX_QUERY_LENGTH}]})
+    return HonorRollFilters(
+        campaign=campaign, kind=kind, branch=branch, date_from=date_from, date_to=date_to, query=query
+    )
+
+
+def _campaign_choice(slug: str) -> Choice | None:
+    # an old campaign beyond the cached list: one query
+    found = Campaign.objects.filter(slug=slug).values_list("pk", "slug", "name").first()
+    return Choice(*found) if found else None
+
+
+def searchable_donors() -> Q:
+    """Donors whose full name is public: organisations that are not anonymous, consenting persons."""
+    return (Q(donor__kind=DonorKind.ORGANISATION) & ~Q(donor__public_display=PublicDisplay.ANONYMOUS)) | Q(
+        donor__kind=DonorKind.PERSON,
+        donor__public_display=PublicDisplay.FULL,
+        donor__full_name_consent_at__isnull=False,
+    )
+
+
+def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
+    donations = Donation.objects.filter(status=DonationStatus.CONFIRMED)
+    if filters.campaign is not None:
+        donations = donations.filter(campaign_id=filters.campaign.pk)
+    if filters.kind:
+        donations = donations.filter(kind=filters.kind)
+    if filters.branch is not None:
+        donations = donations.filter(
+            branch__in=Branch.objects.filter(path__startswith=filters.branch.path).values("pk")
+        )
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        donations = donations.filter(received_at__gte=datetime.combine(filters.date_from, time.min, tz))
+    if filters.date_to:
+        donations = donations.filter(
+            received_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tz)
+        )
+    query = filters.query
+    if query:
+        serial = query.upper()
+        if len(serial) >= 8 and serial[:2].isalpha() and "-" in serial and serial.isascii():
+            donations = donations.filter(serial=serial)
+        elif len(query) >= 3:
+            donations = donations.filter(searchable_donors(), donor__name__icontains=query)
+        else:
+            donations = donations.filter(searchable_donors(), donor__name__startswith=query)
+    return donations
+
+
+def encode_cursor(received_at: datetime, pk: int) -> str:
+    return signing.dumps([received_at.isoformat(), pk], salt=_CURSOR_SALT, compress=False)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """A cursor we issued, or ValidationError: a forged or damaged cursor is refused, not trusted."""
+    try:
+        when, pk = signing.loads(cursor[:200], salt=_CURSOR_SALT)
+        return datetime.fromisoformat(when), int(pk)
+    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ValidationError({"cursor": [_("翻页参数无效")]}) from None
+
+
+def _goods(items: list[DonationItem]) -> tuple[str, Decimal | None]:
+    summary = "、".join(f"{item.name}{item.quantity.normalize():f}{item.unit}" for item in items[:3])
+    if len(items) > 3:
+        summary += _("等")
+    values = [item.value for item in items]
+    if not items or any(v is None for v in values):
+        return summary, None
+    return summary, sum(values, Decimal("0.00"))
+
+
+def honor_roll_rows(donations: QuerySet[Donation]) -> list[HonorRollRow]:
+    """The public rows of these donations (2 queries)."""
+    donations = donations.select_related("donor", "campaign", "designated_recipient").prefetch_related(
+        Prefetch(
+            "items",
+            queryset=DonationItem.objects.only(
+                "id", "donation_id", "name", "quantity", "unit", "unit_value", "value_basis"
+            ).order_by("id"),
+        )
+    )
+    rows = []
+    for donation in donations:
+        items = list(donation.items.all()) if donation.kind == DonationKind.IN_KIND else []
+        summary, value = _goods(items)
+        rows.append(
+            HonorRollRow(
+                pk=donation.pk,
+                serial=donation.serial,
+                received_at=donation.received_at,
+                donor_name=donation.donor.public_name,
+                kind=donation.kind,
+                kind_label=str(DonationKind(donation.kind).label),
+                amount=donation.amount if donation.kind == DonationKind.CASH else None,
+                goods_summary=summary,
+                goods_value=value,
+                campaign=donation.campaign.name,
+                campaign_slug=donation.campaign.slug,
+                channel_category=str(CHANNEL_CATEGORY.get(donation.channel, _("其他"))),
+                designated_recipient=donation.designated_recipient.name if donation.designated_recipient_id else "",
+                is_retroactive=donation.is_retroactive,
+            )
+        )
+    return rows
+
+
+def honor_roll_page(filters: HonorRollFilters, *, cursor: str = "", size: int = PAGE_SIZE) -> HonorRollPage:
+    """One page, newest first; ``next_cursor`` is empty on the last page."""
+    donations = _filtered(filters)
+    if cursor:
+        received_at, pk = decode_cursor(cursor)
+        donations = donations.filter(Q(received_at__lt=received_at) | Q(received_at=received_at, pk__lt=pk))
+    # one row more than shown tells whether there is a next page, without counting
+    page = list(honor_roll_rows(donations.order_by("-received_at", "-id")[: size + 1]))
+    more = len(page) > size
+    page = page[:size]
+    next_cursor = ""
+    if more:
+        next_cursor = encode_cursor(page[-1].received_at, page[-1].pk)
+    return HonorRollPage(rows=page, next_cursor=next_cursor)
+
+
+def honor_roll_export(filters: HonorRollFilters, *, limit: int = 100_000):
+    """Rows for the CSV of the public view, newest first, in chunks (at most ``limit`` rows)."""
+    donations = _filtered(filters).order_by("-received_at", "-id")
+    last: tuple[datetime, int] | None = None
+    sent = 0
+    while sent < limit:
+        chunk = donations
+        if last is not None:
+            chunk = chunk.filter(Q(received_at__lt=last[0]) | Q(received_at=last[0], pk__lt=last[1]))
+        ids = list(chunk.values_list("received_at", "pk")[: min(2000, limit - sent)])
+        if not ids:
+            return
+        yield from honor_roll_rows(
+            Donation.objects.filter(pk__in=[pk for _r, pk in ids]).order_by("-received_at", "-id")
+        )
+        sent += len(ids)
+        last = ids[-1]
+
+
+__all__ = [
+    "CHANNEL_CATEGORY",
+    "Choice",
+    "HonorRollFilters",
+    "HonorRollPage",
+    "HonorRollRow",
+    "decode_cursor",
+    "encode_cursor",
+    "filter_choices",
+    "honor_roll_export",
+    "honor_roll_filters",
+    "honor_roll_page",
+    "honor_roll_rows",
+]

@@ -1,0 +1,245 @@
+"""The honor roll (爱心榜单), the public donation page and campaign pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from donations.models import DonationStatus, PublicDisplay
+from donations.selectors.honor_roll import encode_cursor
+from donations.services.allocations import cash_pool_rebuild
+from tests.donations.factories import (
+    CampaignFactory,
+    DonationFactory,
+    DonationItemFactory,
+    InKindDonationFactory,
+    OrganisationDonorFactory,
+    PersonDonorFactory,
+    RecipientFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLL = "/disclosure/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def confirmed(**fields):
+    return DonationFactory(status=DonationStatus.CONFIRMED, **fields)
+
+
+@pytest.fixture
+def gifts(city):
+    """Three donors: a masked person, a consenting person, an organisation; one anonymous."""
+    now = timezone.now()
+    masked = PersonDonorFactory(branch=city, name="欧阳明轩", phone="13900001111")
+    consenting = PersonDonorFactory(
+        branch=city, name="张思远", public_display=PublicDisplay.FULL, full_name_consent_text="书面同意",
+        full_name_consent_at=now,
+    )  # fmt: skip
+    company = OrganisationDonorFactory(branch=city, name="澜州明德科技有限公司")
+    anonymous_company = OrganisationDonorFactory(
+        branch=city, name="澜州隐名实业有限公司", public_display=PublicDisplay.ANONYMOUS
+    )
+    campaign = CampaignFactory(branch=city, name="抗疫专项募捐", slug="anti-epidemic")
+    rows = {
+        "masked": confirmed(branch=city, donor=masked, campaign=campaign, amount="50.00",
+                            received_at=now - timedelta(hours=4)),
+        "consenting": confirmed(branch=city, donor=consenting, campaign=campaign, amount="200.00",
+                                received_at=now - timedelta(hours=3)),
+        "company": confirmed(branch=city, donor=company, campaign=campaign, amount="100000.00",
+                             received_at=now - timedelta(hours=2)),
+        "anonymous": confirmed(branch=city, donor=anonymous_company, campaign=campaign, amount="8888.00",
+                               received_at=now - timedelta(hours=1)),
+    }  # fmt: skip
+    DonationFactory(branch=city, donor=company, campaign=campaign, amount="1.00")  # registered, not public
+    cash_pool_rebuild()  # factory rows bypass donation_confirm, which fills the undirected cash pool
+    return rows
+
+
+def test_roll_shows_confirmed_gifts_newest_first_with_public_names(client, gifts):
+    response = client.get(ROLL)
+    assert response.status_code == 200
+    text = response.content.decode()
+    order = [text.index(gifts[key].serial) for key in ("anonymous", "company", "consenting", "masked")]
+    assert order == sorted(order)
+    assert "欧阳**" in text and "欧阳明轩" not in text
+    assert "张思远" in text and "澜州明德科技有限公司" in text
+    assert "爱心人士" in text and "澜州隐名实业有限公司" not in text
+    assert "13900001111" not in text and "1111" not in text.split("欧阳**")[0][-50:]
+    assert "1.00 元" not in text  # the unconfirmed gift
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("澜州明德", {"company"}),  # organisations by name (3+ characters)
+        ("澜州", {"company"}),  # ... and by 1-2 characters (prefix)
+        ("张思远", {"consenting"}),  # persons who consented to full publication
+        ("欧阳明轩", set()),  # a masked person cannot be confirmed by their full name
+        ("欧阳", set()),
+        ("隐名实业", set()),  # nor an anonymous organisation
+    ],
+)
+def test_name_search_matches_only_what_the_page_displays(client, gifts, query, found):
+    text = client.get(ROLL, {"q": query}).content.decode()
+    shown = {key for key, donation in gifts.items() if donation.serial in text}
+    assert shown == found
+
+
+def test_search_by_serial(client, gifts):
+    text = client.get(ROLL, {"q": gifts["masked"].serial.lower()}).content.decode()
+    assert gifts["masked"].serial in text and gifts["company"].serial not in text
+
+
+def test_filters_campaign_kind_dates_and_branch_subtree(client, branch_tree, gifts):
+    east = branch_tree["east"]
+    other = CampaignFactory(branch=branch_tree["city"], slug="regular-lz", name="日常捐赠")
+    district_gift = confirmed(branch=east, campaign=other, amount="77.00")
+    goods = InKindDonationFactory(branch=east, campaign=other, status=DonationStatus.CONFIRMED)
+    DonationItemFactory(donation=goods, name="N95口罩", quantity="500", unit="只", unit_value="3.50")
+
+    by_campaign = client.get(ROLL, {"campaign": "regular-lz"}).content.decode()
+    assert district_gift.serial in by_campaign and gifts["company"].serial not in by_campaign
+    in_kind = client.get(ROLL, {"kind": "in_kind"}).content.decode()
+    assert goods.serial in in_kind and "N95口罩500只" in in_kind and "1,750.00" in in_kind
+    assert district_gift.serial not in in_kind
+    subtree = client.get(ROLL, {"branch": branch_tree["city"].code}).content.decode()
+    assert district_gift.serial in subtree and gifts["company"].serial in subtree
+    only_east = client.get(ROLL, {"branch": east.code}).content.decode()
+    assert district_gift.serial in only_east and gifts["company"].serial not in only_east
+    future = (timezone.localdate() + timedelta(days=1)).isoformat()
+    assert "没有符合条件的捐赠" in client.get(ROLL, {"from": future}).content.decode()
+
+
+def test_keyset_pages_cover_every_gift_once(client, city, monkeypatch):
+    from donations.selectors import honor_roll
+
+    monkeypatch.setattr(honor_roll, "PAGE_SIZE", 3)
+    start = timezone.now() - timedelta(days=1)
+    same_time = start + timedelta(hours=1)
+    serials = {confirmed(branch=city, received_at=same_time if n % 2 else start + timedelta(minutes=n)).serial
+               for n in range(8)}  # fmt: skip
+    seen, params = [], {}
+    for _ in range(10):
+        page = honor_roll.honor_roll_page(honor_roll.honor_roll_filters(params), cursor=params.get("cursor", ""))
+        seen += [row.serial for row in page.rows]
+        if not page.next_cursor:
+            break
+        params = {"cursor": page.next_cursor}
+    assert sorted(seen) == sorted(serials) and len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "forged"},
+        {"cursor": "W1siMjAyMC0wMS0wMSIsIDFdXQ:1abc:xyz"},
+        {"cursor": "x" * 10_000},
+        {"from": "2020-13-45"},
+        {"to": "'; DROP TABLE donations_donation; --"},
+        {"kind": "<script>alert(1)</script>"},
+        {"campaign": "no-such-campaign"},
+        {"branch": "' OR 1=1 --"},
+        {"q": "x" * 10_000},
+    ],
+)
+def test_hostile_input_gets_400_never_500_nor_an_injected_tag(client, gifts, params):
+    response = client.get(ROLL, params)
+    assert response.status_code == 400
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["<script>alert(1)</script>", "' OR '1'='1", "%", "_", "\\", "漢" * 60])
+def test_hostile_search_text_is_an_empty_result(client, gifts, query):
+    response = client.get(ROLL, {"q": query})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<script>alert(1)</script>" not in text
+    assert "没有符合条件的捐赠" in text
+
+
+def test_a_cursor_past_the_end_is_an_empty_page(client, gifts):
+    oldest = gifts["masked"]
+    response = client.get(ROLL, {"cursor": encode_cursor(oldest.received_at - timedelta(days=1), 1)})
+    assert response.status_code == 200 and "没有符合条件的捐赠" in response.content.decode()
+
+
+def test_page_reads_at_most_three_queries(client, city, django_assert_max_num_queries):
+    campaign = CampaignFactory(branch=city, slug="many")
+    for n in range(60):
+        if n % 3:
+            confirmed(branch=city, campaign=campaign, donor=OrganisationDonorFactory(branch=city))
+        else:
+            goods = InKindDonationFactory(branch=city, campaign=campaign, status=DonationStatus.CONFIRMED)
+            DonationItemFactory(donation=goods)
+            DonationItemFactory(donation=goods, name="棉被")
+    client.get(ROLL, {"kind": "cash"})  # warm the cached filter choices
+    for params in ({"kind": "in_kind"}, {"campaign": "many"}, {"branch": city.code}, {"q": "测试爱心企业"}):
+        with django_assert_max_num_queries(3):
+            assert client.get(ROLL, params).status_code == 200
+    cache.clear()
+    client.get(ROLL, {"kind": "cash"})  # the portal's facts and the filter choices are cached for minutes
+    with django_assert_max_num_queries(3):  # filling the page cache: rows, goods lines
+        first = client.get(ROLL).content
+    with django_assert_max_num_queries(0):  # the unfiltered first page from the cache
+        again = client.get(ROLL).content
+
+    def table(body: bytes) -> bytes:
+        return body[body.index(b'<table class="roll">') : body.index(b"</table>")]
+
+    assert table(again) == table(first) and b"FX2026-" in table(first)
+
+
+def test_csv_is_the_public_view_and_formula_safe(client, city):
+    company = OrganisationDonorFactory(branch=city, name="=cmd|' /C calc'!A0 有限公司")
+    masked = PersonDonorFactory(branch=city, name="李堃", phone="13712345678")
+    confirmed(branch=city, donor=company, amount="10.00")
+    confirmed(branch=city, donor=masked, amount="20.00")
+    response = client.get(reverse("disclosure:honor_roll_csv"))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["流水号", "日期", "捐赠人"]
+    names = {row[2] for row in rows[1:]}
+    assert names == {"'=cmd|' /C calc'!A0 有限公司", "李*"}
+    assert "13712345678" not in body and "李堃" not in body
+
+
+def test_public_donation_page_and_trace(client, city, gifts):
+    page = client.get(reverse("disclosure:donation", args=[gifts["masked"].serial]))
+    text = page.content.decode()
+    assert page.status_code == 200 and "欧阳**" in text and "尚未拨付" in text and "13900001111" not in text
+    unconfirmed = DonationFactory(branch=city)
+    assert client.get(reverse("disclosure:donation", args=[unconfirmed.serial])).status_code == 404
+    assert client.get(reverse("disclosure:donation", args=["X" * 40])).status_code == 404
+
+
+def test_campaign_pages(client, city, gifts):
+    listing = client.get(reverse("disclosure:campaigns")).content.decode()
+    assert "抗疫专项募捐" in listing
+    page = client.get(reverse("disclosure:campaign", args=["anti-epidemic"]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "109,138.00" in text  # 50 + 200 + 100000 + 8888 received, nothing allocated
+    assert "账目平衡" in text and 'id="campaign-chart-data"' in text
+    assert "echarts.min.js" in text
+    assert client.get(reverse("disclosure:campaign", args=["nope"])).status_code == 404
+
+
+def test_directed_recipient_is_shown(client, city):
+    hospital = RecipientFactory(branch=city, name="澜州市第一人民医院")
+    gift = confirmed(branch=city, designated_recipient=hospital, amount="500.00")
+    text = client.get(ROLL).content.decode()
+    assert gift.serial in text and "定向：澜州市第一人民医院" in text
