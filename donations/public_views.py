@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -81,7 +82,7 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "query": filters.as_query(),
+        "query": urlencode(filters.as_query()),
         "campaigns": list(choices["campaigns"].values())[:50],
         "branches": list(choices["branches"].values()),
         "kinds": [("cash", _("捐款")), ("in_kind", _("捐物"))],

@@ -1,0 +1,180 @@
+"""Walk every public page and open-data endpoint on the demo data and fail if personal data leaks;
+then fuzz the open data API with hostile input (no 500, no injected tag)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from donations.models import Donor, DonorKind, PublicDisplay, Recipient
+from donations.services.donors import donor_register
+from donations.services.intake import donation_confirm, donation_register
+from redcross.models import User
+
+pytestmark = pytest.mark.django_db
+
+HREF = re.compile(r'href="([^"#]+)"')
+PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/")
+
+
+@pytest.fixture
+def demo(django_db_blocker):
+    cache.clear()
+    call_command("seed_demo", "--with-users", verbosity=0)
+    city = User.objects.get(username="clerk").branch
+    clerk, reviewer = User.objects.get(username="clerk"), User.objects.get(username="reviewer")
+    # a person with an ID number and an address, and an anonymous organisation
+    person = donor_register(
+        by=clerk, branch=city, kind=DonorKind.PERSON, name="司马相如", phone="13912340000",
+        id_number="11010519491231002X", address="澜州市东湖区幸福路 1 号 2 单元 301",
+    )  # fmt: skip
+    hidden = donor_register(
+        by=clerk, branch=city, kind=DonorKind.ORGANISATION, name="澜州隐名投资有限公司",
+        public_display=PublicDisplay.ANONYMOUS, phone="0571-86009876", address="澜州市西江区隐名大厦",
+    )  # fmt: skip
+    from donations.models import Campaign
+
+    campaign = Campaign.objects.get(slug="demo-epidemic-2026")
+    from django.utils import timezone
+
+    for donor in (person, hidden):
+        gift = donation_register(
+            by=clerk, branch=city, donor=donor, campaign=campaign, kind="cash", channel="bank",
+            received_at=timezone.now(), amount="88.00",
+        )  # fmt: skip
+        donation_confirm(donation=gift, by=reviewer)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def sensitive_strings() -> set[str]:
+    found: set[str] = set()
+    for donor in Donor.objects.all():
+        found |= {donor.phone, donor.id_number, donor.address, donor.email}
+        if donor.phone:
+            found.add(donor.phone.replace("-", ""))
+        shows_name = (donor.kind == DonorKind.ORGANISATION and donor.public_display != PublicDisplay.ANONYMOUS) or (
+            donor.public_display == PublicDisplay.FULL and donor.full_name_consent_at
+        )
+        if not shows_name:
+            found.add(donor.name)
+    for recipient in Recipient.objects.all():
+        found |= {recipient.phone, recipient.contact_person}
+    for user in User.objects.all():
+        found |= {user.phone, user.email}
+    return {value for value in found if value and len(value) >= 2}
+
+
+def crawl(client, start: list[str], limit: int = 400) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    queue = deque(start)
+    while queue and len(seen) < limit:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        response = client.get(url)
+        assert response.status_code < 500, url
+        body = (b"".join(response.streaming_content) if response.streaming else response.content).decode(
+            "utf-8", "replace"
+        )
+        seen[url] = body
+        links = HREF.findall(body)
+        if response.get("Content-Type", "").startswith("application/json"):
+            data = json.loads(body)
+            if isinstance(data, dict) and data.get("next"):
+                links.append(f"{urlsplit(url).path}?cursor={data['next']}")
+            results = data.get("results", data) if isinstance(data, dict) else data
+            for row in results if isinstance(results, list) else []:
+                for key, prefix in (("serial", "/api/public/donations/"), ("slug", "/api/public/campaigns/")):
+                    if isinstance(row, dict) and key in row and prefix in url:
+                        links.append(f"{prefix}{row[key]}/")
+        for link in links:
+            link = urljoin(url, link.replace("&amp;", "&"))
+            parts = urlsplit(link)
+            if parts.netloc and parts.netloc != "testserver":
+                continue
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            if path.startswith(PUBLIC_PREFIXES) or path == "/":
+                queue.append(path)
+    return seen
+
+
+def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
+    pages = crawl(
+        client,
+        ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/api/public/donations/",
+         "/api/public/campaigns/", "/api/public/allocations/"],
+    )  # fmt: skip
+    assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
+    assert any(url.startswith("/disclosure/donations/") for url in pages)
+    assert any(url.startswith("/api/public/donations/LZ") for url in pages)
+    secrets = sensitive_strings()
+    assert "司马相如" in secrets and "11010519491231002X" in secrets
+    leaks = {(url, secret) for url, body in pages.items() for secret in secrets if secret in body}
+    assert not leaks, sorted(leaks)[:10]
+    everything = "\n".join(pages.values())
+    assert "司马**" in everything and "爱心人士" in everything
+
+
+def public_operations():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, operations in schema["paths"].items():
+        if path.startswith("/api/public/") and "get" in operations:
+            yield path, list(operations["get"].get("parameters", []))
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "' OR '1'='1",
+    "'; DROP TABLE donations_donation; --",
+    "%00",
+    "../../etc/passwd",
+    "x" * 10_000,
+    "-1",
+    "99999999999999999999",
+    "2020-02-30",
+    "\u202e\u0000",
+    "null",
+]
+
+
+def test_public_api_answers_hostile_input_without_server_errors(client, demo):
+    operations = list(public_operations())
+    assert {path for path, _params in operations} >= {
+        "/api/public/donations/",
+        "/api/public/donations/{serial}/",
+        "/api/public/campaigns/",
+        "/api/public/campaigns/{slug}/",
+        "/api/public/allocations/",
+    }
+    for path, parameters in operations:
+        for value in HOSTILE:
+            url = re.sub(r"\{[^}]+\}", value[:200].replace("/", "%2F").replace("?", "%3F"), path)
+            query = {p["name"]: value for p in parameters if p["in"] == "query"}
+            for params in [{}, query, *({name: v} for name, v in query.items())]:
+                response = client.get(url, params)
+                assert response.status_code in (200, 400, 404), (url, params, response.status_code)
+                assert b"<script>alert(1)</script>" not in response.content
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(["q", "campaign", "kind", "branch", "from", "to", "cursor"]),
+    value=st.text(min_size=0, max_size=300),
+)
+def test_fuzzed_roll_parameters_never_fail(client, name, value):
+    cache.clear()
+    response = client.get("/api/public/donations/", {name: value})
+    assert response.status_code in (200, 400), (name, value, response.status_code)
+    page = client.get("/disclosure/", {name: value})
+    assert page.status_code in (200, 400), (name, value, page.status_code)
