@@ -239,6 +239,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# the unfiltered first page of the public honor roll is a cached fragment for this long
+HONOR_ROLL_CACHE_SECONDS = env.int("HONOR_ROLL_CACHE_SECONDS", default=30)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -287,12 +290,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "redcross.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "1200/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "user": "1200/min",
+        "public": env.str("PUBLIC_API_RATE", default="600/min"),  # the open data API, per client
+    },
     "EXCEPTION_HANDLER": "redcross.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Red Cross branch portal API",
-    "DESCRIPTION": "Staff API (session or token auth, branch-scoped).",
+    "DESCRIPTION": (
+        "Staff API (session or token auth, branch-scoped) and the open data API under /api/public/ "
+        "(read-only, no login, throttled; only what the public pages show)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
