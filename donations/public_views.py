@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import urlencode
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache

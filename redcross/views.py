@@ -12,11 +12,18 @@ from redcross.selectors import city_branch, public_branch_directory
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    from donations.selectors.campaigns import home_figures
+
     city = city_branch()
     return render(
         request,
         "public/home.html",
-        {"city": city, "sections": public_sections(), "directory": public_branch_directory(city) if city else []},
+        {
+            "city": city,
+            "sections": public_sections(),
+            "directory": public_branch_directory(city) if city else [],
+            "figures": home_figures(),
+        },
     )
 
 

@@ -162,3 +162,67 @@ __all__ = [
     "campaign_totals",
     "public_campaigns",
 ]
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    today_count: int
+    today_cash: Decimal
+    year_count: int
+    year_cash: Decimal
+    year_goods: Decimal
+    campaign: Campaign | None
+    campaign_count: int
+    campaign_cash: Decimal
+    latest: list  # the newest honor roll rows
+
+
+def home_figures() -> HomeFigures:
+    """Live totals for the home page: today, this year, and the current emergency campaign
+    (cached for 30 seconds: a surge sends everyone to the home page)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from donations.selectors.honor_roll import HonorRollFilters, honor_roll_page
+
+    def load() -> HomeFigures:
+        now = timezone.localtime()
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        year_start = day_start.replace(month=1, day=1)
+        confirmed = Donation.objects.filter(status=DonationStatus.CONFIRMED, received_at__gte=year_start)
+        cash = Coalesce(
+            Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY
+        )
+        totals = confirmed.aggregate(
+            year_count=Count("id"),
+            year_cash=cash,
+            today_count=Count("id", filter=Q(received_at__gte=day_start)),
+            today_cash=Coalesce(
+                Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH, received_at__gte=day_start)),
+                Value(ZERO),
+                output_field=_MONEY,
+            ),
+        )
+        goods_value = ExpressionWrapper(F("quantity") * F("unit_value"), output_field=_MONEY)
+        from donations.models import DonationItem
+
+        year_goods = (
+            DonationItem.objects.filter(donation__in=confirmed.filter(kind=DonationKind.IN_KIND))
+            .exclude(value_basis=ValueBasis.NONE)
+            .aggregate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))["total"]
+        )
+        campaign = Campaign.objects.filter(is_emergency=True, status="open").order_by("-starts_on", "-id").first()
+        count, campaign_cash = campaign_totals([campaign]).get(campaign.pk, (0, ZERO)) if campaign else (0, ZERO)
+        return HomeFigures(
+            today_count=totals["today_count"],
+            today_cash=_fen(totals["today_cash"]),
+            year_count=totals["year_count"],
+            year_cash=_fen(totals["year_cash"]),
+            year_goods=_fen(year_goods),
+            campaign=campaign,
+            campaign_count=count,
+            campaign_cash=campaign_cash,
+            latest=honor_roll_page(HonorRollFilters(), size=8).rows,
+        )
+
+    return cache.get_or_set("disclosure:home-figures", load, 30)
