@@ -87,6 +87,7 @@ ROLES: tuple[Role, ...] = (
             ("donations", "add_inspection*"),
             # keepers register goods transfer orders (物资调拨令) and the recipients' sign-off
             ("donations", "add_allocation"),
+            ("donations", "change_allocation"),  # withdraw an order not yet signed by the second keeper
             ("donations", "add_recipientconfirmation"),
             ("donations", "sign_*"),
         ),

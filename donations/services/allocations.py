@@ -507,6 +507,18 @@ def allocation_register_goods(
         basis = AllocationBasis.DONOR_WISH
     else:
         _check_plan_line(plan_line, campaign=campaign, recipient=recipient, kind=DonationKind.IN_KIND)
+        already = Decimal(
+            AllocationSource.objects.filter(allocation__plan_line=plan_line)
+            .exclude(allocation__status=AllocationStatus.CANCELLED)
+            .aggregate(total=Sum("quantity"))["total"]
+            or 0
+        )
+        ordered = sum((source.quantity for source in sources), Decimal("0"))
+        if already + ordered > plan_line.quantity:
+            raise ValidationError(
+                {"lines": [_("超出分配方案明细的数量：方案 %(planned)s%(unit)s，已调拨 %(already)s%(unit)s") % {
+                    "planned": f"{plan_line.quantity:g}", "already": f"{already:g}", "unit": plan_line.unit}]}
+            )  # fmt: skip
         basis = AllocationBasis.PLAN
     allocation = Allocation(
         branch=branch,
@@ -593,6 +605,8 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
     reason = _text(reason, "reason", 500, required=True)
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("已复核的拨付不能撤销；请登记更正")]})
+    if allocation.is_retroactive:
+        raise ValidationError({"status": [_("补办手续的拨付随捐赠一起复核，不能单独撤销")]})
     with audit_context(user=by, reason=f"allocation_cancel: {reason[:80]}"):
         for movement in allocation.movements.all():
             movement.status = MovementStatus.CANCELLED

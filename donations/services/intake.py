@@ -382,6 +382,10 @@ def donation_correct(*, donation: Donation, by, reason: str, changes: Mapping[st
         if donation.kind != DonationKind.CASH:
             raise ValidationError({"amount": [_("捐物的价值按物资明细计算")]})
         changes = {**changes, "amount": _money(changes["amount"], "amount")}
+        if changes["amount"] < donation.refunded_amount:
+            raise ValidationError(
+                {"amount": [_("金额不能少于已退款的 %(refunded)s 元") % {"refunded": donation.refunded_amount}]}
+            )
     if "received_at" in changes:
         changes = {**changes, "received_at": _received_at(changes["received_at"])}
     if "designated_recipient" in changes:

@@ -205,10 +205,12 @@ def stock_adjust(
     if not delta.is_finite() or delta == 0:
         raise ValidationError({"quantity": [_("调整数量不能为零")]})
     delta = _quantity(abs(delta), "quantity").copy_sign(delta)
-    if (
-        not _stock_in_of(item).filter(warehouse=warehouse).exists()
-        and not item.movements.filter(warehouse=warehouse, kind=MovementKind.TRANSFER_IN).exists()
-    ):
+    received_here = item.movements.filter(
+        warehouse=warehouse,
+        kind__in=[MovementKind.STOCK_IN, MovementKind.TRANSFER_IN],
+        status=MovementStatus.CONFIRMED,
+    )
+    if not received_here.exists():
         raise ValidationError({"item": [_("该批物资没有在此仓库入库，不能盘点调整")]})
     if delta < 0:
         _check_available(item, warehouse, -delta)

@@ -708,11 +708,6 @@ def test_random_sequences_of_operations_keep_the_books_balanced(world_fixture, g
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="donation_correct (donations/services/intake.py) accepts an amount below what was already "
-    "refunded: the books then show a negative cash balance. Remove this mark once it refuses it.",
-)
 def test_a_correction_cannot_take_a_gift_below_what_was_refunded(people, city, campaign):
     donation = donation_confirm(
         donation=register(people["clerk"], city, campaign, amount="100.00"), by=people["reviewer"]
