@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.reconciliation_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "reports-monthly": {
+        "task": "reports.tasks.monthly_reports_task",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),  # last month's city report, XLSX and PDF
+    },
     "worker-heartbeat": {
         "task": "redcross.tasks.worker_heartbeat_task",
         "schedule": crontab(),  # every minute: the admin shows a stale worker within minutes
