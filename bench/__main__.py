@@ -27,7 +27,9 @@ def main() -> int:
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    # BENCH_KEEPDB=1 keeps the bench database between runs (seeders only top up)
+    keep = os.environ.get("BENCH_KEEPDB") == "1"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, keepdb=keep)
     only = set(sys.argv[1:])
     try:
         import bench
@@ -39,7 +41,7 @@ def main() -> int:
             for name, value, unit in module.run():
                 print(f"{name}: {value} {unit}", flush=True)
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)
         teardown_test_environment()
     return 0
 

@@ -18,8 +18,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -30,7 +31,6 @@ from donations.selectors import donation_public_facts
 from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
 from donations.selectors.honor_roll import (
     HonorRollRow,
-    decode_cursor,
     filter_choices,
     honor_roll_export,
     honor_roll_filters,
@@ -64,18 +64,19 @@ def _bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
 
 @require_safe
 def honor_roll(request: HttpRequest) -> HttpResponse:
-    # the unfiltered first page is rendered from a cached fragment: its rows are read lazily,
-    # inside the fragment, so a cache hit costs no query at all
-    cacheable = not request.GET
+    # the unfiltered first page is what a surge sends everyone to: it is served whole from the
+    # cache (the page carries nothing personal, not even a CSRF token), so a hit costs no query
+    # and no template rendering; a confirmed gift shows within HONOR_ROLL_CACHE_SECONDS
+    cacheable = not request.GET and _cache_seconds() > 0
+    key = f"disclosure:honor-roll:first:{get_language()}"
+    if cacheable:
+        body = cache.get(key)
+        if body is not None:
+            return _public(HttpResponse(body))
     try:
         filters = honor_roll_filters(request.GET)
         cursor = request.GET.get("cursor", "")
-        if cursor:
-            decode_cursor(cursor)
-        if cacheable:
-            page = SimpleLazyObject(lambda: honor_roll_page(filters))
-        else:
-            page = honor_roll_page(filters, cursor=cursor)
+        page = honor_roll_page(filters, cursor=cursor)
     except ValidationError as error:
         return _bad_request(request, error)
     choices = filter_choices()
@@ -87,10 +88,21 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
         "branches": list(choices["branches"].values()),
         "kinds": [("cash", _("捐款")), ("in_kind", _("捐物"))],
         "is_first_page": not cursor,
-        "cacheable": cacheable,
-        "cache_seconds": _cache_seconds(),
+        # one reverse() per page instead of two per row; serials and slugs are URL-safe
+        "donation_base": reverse("disclosure:donation", args=["-"])[:-2],
+        "campaign_base": reverse("disclosure:campaigns"),
     }
-    return render(request, "disclosure/honor_roll.html", context)
+    response = render(request, "disclosure/honor_roll.html", context)
+    if cacheable:
+        cache.set(key, response.content, _cache_seconds())
+        _public(response)
+    return response
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    # shared caches (nginx in front) may keep the unfiltered first page as long as we do
+    patch_cache_control(response, public=True, max_age=_cache_seconds())
+    return response
 
 
 def _csv_lines(rows: Iterator[HonorRollRow]) -> Iterator[str]:

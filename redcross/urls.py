@@ -22,7 +22,7 @@ register_public_routes(public_router)
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("donations/", include("donations.urls")),
     path("disclosure/", include("donations.public_urls")),
     path("admin/", admin.site.urls),

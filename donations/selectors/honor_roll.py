@@ -236,7 +236,13 @@ def _goods(items: list[DonationItem]) -> tuple[str, Decimal | None]:
 
 def honor_roll_rows(donations: QuerySet[Donation]) -> list[HonorRollRow]:
     """The public rows of these donations (2 queries)."""
-    donations = donations.select_related("donor", "campaign", "designated_recipient").prefetch_related(
+    # only the public columns: no encrypted ID number is read (and decrypted) for a public row
+    donations = donations.select_related("donor", "campaign", "designated_recipient").only(
+        "id", "serial", "received_at", "kind", "amount", "channel", "is_retroactive",
+        "donor__kind", "donor__name", "donor__public_display", "donor__full_name_consent_at",
+        "campaign__name", "campaign__slug", "designated_recipient__name",
+    )  # fmt: skip
+    donations = donations.prefetch_related(
         Prefetch(
             "items",
             queryset=DonationItem.objects.only(

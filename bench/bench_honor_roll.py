@@ -1,0 +1,180 @@
+"""The public honor roll under load, at ``BENCH_ROLL_DONATIONS`` donations (default 100,000;
+set 1000000 for the issue's figure, on PostgreSQL).
+
+Figures:
+- honor_roll_db_ms_*: database time (sum of the page's queries, median of 20) for the first
+  page, pages deep in the roll (a cursor at row 1,000, 100,000, ... and the last page), a
+  campaign filter, an organisation-name search of 4 characters (pg_trgm) and of 2 characters
+  (prefix), measured in this process through a query wrapper.
+- honor_roll_http_*: gunicorn (``BENCH_ROLL_WORKERS`` workers of 4 threads, default 3) serving the
+  first page of /disclosure/ on this machine, loaded by wrk from a second process with 20
+  connections for ``BENCH_ROLL_SECONDS`` (default 10): requests/s and p95 latency, once with the
+  page's fragment cache off (HONOR_ROLL_CACHE_SECONDS=0: every request reads the database) and
+  once with it on (Redis when REDIS_URL is set, else each worker's local memory).
+
+``BENCH_KEEPDB=1`` keeps the bench database between runs (seeding a million takes minutes; the
+seeder only tops up). wrk must be installed (``apt-get install wrk``); without it the HTTP
+figures are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH rps=%.1f p95_ms=%.2f p50_ms=%.2f errors=%d requests=%d\\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(95) / 1000, latency:percentile(50) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
+    summary.requests))
+end
+"""
+
+
+def _db_ms(function, repeat: int = 20) -> float:
+    timings = []
+    for _ in range(repeat):
+        spent = [0.0]
+
+        def wrapper(execute, sql, params, many, context, spent=spent):
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent[0] += time.perf_counter() - began
+
+        with connection.execute_wrapper(wrapper):
+            function()
+        timings.append(spent[0] * 1000)
+    return statistics.median(timings)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[str, float] | None:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "redcross.settings_test",
+        "DATABASE_URL": _database_url(),
+        "HONOR_ROLL_CACHE_SECONDS": str(cache_seconds),
+        "PYTHONPATH": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "redcross.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+         "--log-level", "warning", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/disclosure/"
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        # warm every worker (imports, connections, the cached filter choices)
+        subprocess.run([wrk, "-t1", "-c4", "-d2s", url], capture_output=True, check=False)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_SCRIPT)
+        result = subprocess.run(
+            [wrk, "-t2", "-c20", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        os.unlink(script.name)
+        found = re.search(r"BENCH rps=([\d.]+) p95_ms=([\d.]+) p50_ms=([\d.]+) errors=(\d+)", result.stdout)
+        if not found:
+            raise RuntimeError(f"wrk gave no figures: {result.stdout[-500:]} {result.stderr[-500:]}")
+        return {
+            "rps": float(found.group(1)),
+            "p95": float(found.group(2)),
+            "p50": float(found.group(3)),
+            "errors": int(found.group(4)),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def run() -> Iterator[tuple[str, str, str]]:
+    from donations.models import Donation, DonationStatus, Donor, DonorKind, PublicDisplay
+    from donations.seeding import seed_donations
+    from donations.selectors.honor_roll import HonorRollFilters, encode_cursor, honor_roll_filters, honor_roll_page
+
+    count = int(os.environ.get("BENCH_ROLL_DONATIONS", "100000"))
+    seconds = int(os.environ.get("BENCH_ROLL_SECONDS", "10"))
+    workers = int(os.environ.get("BENCH_ROLL_WORKERS", "3"))
+    began = time.perf_counter()
+    report = seed_donations(count=count)
+    if report.donations:
+        yield f"honor_roll_seed_{count}", f"{time.perf_counter() - began:.0f}", "s"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+    label = f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}m"
+    label = f"{label}_{connection.vendor}"
+
+    everything = HonorRollFilters()
+    yield f"honor_roll_db_ms_first_page_{label}", f"{_db_ms(lambda: honor_roll_page(everything)):.2f}", "ms"
+    roll = Donation.objects.filter(status=DonationStatus.CONFIRMED).order_by("-received_at", "-id")
+    total = roll.count()
+    for depth in (1_000, 100_000, 500_000, total - 10):
+        if 0 < depth < total:
+            received_at, pk = roll.values_list("received_at", "pk")[depth]
+            cursor_token = encode_cursor(received_at, pk)
+            name = "last" if depth == total - 10 else str(depth)
+            ms = _db_ms(lambda cursor_token=cursor_token: honor_roll_page(everything, cursor=cursor_token))
+            yield f"honor_roll_db_ms_depth_{name}_{label}", f"{ms:.2f}", "ms"
+    campaign_slug = Donation.objects.values_list("campaign__slug", flat=True).first()
+    by_campaign = honor_roll_filters({"campaign": campaign_slug})
+    yield f"honor_roll_db_ms_campaign_{label}", f"{_db_ms(lambda: honor_roll_page(by_campaign)):.2f}", "ms"
+    company = Donor.objects.filter(kind=DonorKind.ORGANISATION).exclude(public_display=PublicDisplay.ANONYMOUS).first()
+    if company is not None:
+        four = honor_roll_filters({"q": company.name[2:6]})
+        two = honor_roll_filters({"q": company.name[:2]})
+        yield f"honor_roll_db_ms_search_4_chars_{label}", f"{_db_ms(lambda: honor_roll_page(four)):.2f}", "ms"
+        yield f"honor_roll_db_ms_search_2_chars_{label}", f"{_db_ms(lambda: honor_roll_page(two)):.2f}", "ms"
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    connection.close()  # the server processes get the database to themselves
+    for mode, cache_seconds in (("uncached", 0), ("cached", 30)):
+        figures = _serve_and_load(cache_seconds=cache_seconds, seconds=seconds, workers=workers)
+        if figures is None:
+            yield f"honor_roll_http_{mode}", "skipped (no wrk)", ""
+            continue
+        yield f"honor_roll_http_{mode}_rps_{label}", f"{figures['rps']:.0f}", "requests/s"
+        yield f"honor_roll_http_{mode}_p95_{label}", f"{figures['p95']:.1f}", "ms"
+        yield f"honor_roll_http_{mode}_errors_{label}", str(figures["errors"]), "errors"
