@@ -67,3 +67,11 @@ def test_register_confirm_issue_and_look_up(page, live_server, screenshot_dir):
     expect(page.get_by_text("王*")).to_be_visible()
     expect(page.get_by_text("12,345.67")).to_be_visible()
     page.screenshot(path=screenshot_dir / "donation-self-service.png", full_page=True)
+
+    # the donor downloads the receipt and the certificate from the page the lookup opened
+    with page.expect_download() as receipt_download:
+        page.get_by_role("link", name="下载捐赠票据（PDF）").click()
+    receipt_path = screenshot_dir / "receipt-downloaded.pdf"
+    receipt_download.value.save_as(receipt_path)
+    assert receipt_path.read_bytes().startswith(b"%PDF")
+    assert receipt_download.value.suggested_filename.endswith(".pdf")
