@@ -12,8 +12,9 @@ Figures:
   page's fragment cache off (HONOR_ROLL_CACHE_SECONDS=0: every request reads the database) and
   once with it on (Redis when REDIS_URL is set, else each worker's local memory).
 
-``BENCH_KEEPDB=1`` keeps the bench database between runs (seeding a million takes minutes; the
-seeder only tops up). wrk must be installed (``apt-get install wrk``); without it the HTTP
+``BENCH_ROLL_HTTP=0`` skips the HTTP part. ``BENCH_KEEPDB=1`` keeps the bench database between
+runs (seeding a million takes minutes; the seeder only tops up). wrk must be installed
+(``apt-get install wrk``); without it the HTTP
 figures are skipped with a note.
 """
 
@@ -168,6 +169,8 @@ def run() -> Iterator[tuple[str, str, str]]:
         yield f"honor_roll_db_ms_search_4_chars_{label}", f"{_db_ms(lambda: honor_roll_page(four)):.2f}", "ms"
         yield f"honor_roll_db_ms_search_2_chars_{label}", f"{_db_ms(lambda: honor_roll_page(two)):.2f}", "ms"
 
+    if os.environ.get("BENCH_ROLL_HTTP", "1") == "0":
+        return
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     connection.close()  # the server processes get the database to themselves
     for mode, cache_seconds in (("uncached", 0), ("cached", 30)):

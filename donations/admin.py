@@ -507,3 +507,4 @@ class CertificateAdmin(BranchScopedAdmin):
 
 
 from donations import admin_allocations  # noqa: E402,F401
+from donations import admin_bulletins as _admin_bulletins  # noqa: E402,F401

@@ -9,7 +9,6 @@ never counted.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
@@ -22,6 +21,7 @@ from donations.models import Allocation, AllocationStatus, Campaign, Donation, D
 from donations.selectors.campaigns import campaign_summary, campaign_totals, public_campaigns
 from donations.selectors.honor_roll import (
     MAX_QUERY_LENGTH,
+    before,
     decode_cursor,
     encode_cursor,
     honor_roll_filters,
@@ -245,6 +245,8 @@ class PublicAllocationViewSet(PublicViewSet):
     def list(self, request):
         allocations = Allocation.objects.filter(status=AllocationStatus.CONFIRMED)
         slug = request.query_params.get("campaign", "")
+        if "\x00" in slug:
+            raise ValidationError({"campaign": ["含有无效字符"]})
         if slug:
             allocations = allocations.filter(campaign__slug=slug[:80])
         cursor = request.query_params.get("cursor", "")
@@ -253,7 +255,7 @@ class PublicAllocationViewSet(PublicViewSet):
                 when, pk = decode_cursor(cursor)
             except DjangoValidationError as error:
                 raise _django_to_drf(error) from None
-            allocations = allocations.filter(Q(confirmed_at__lt=when) | Q(confirmed_at=when, pk__lt=pk))
+            allocations = allocations.filter(before(when, pk, field="confirmed_at"))
         page = list(
             allocations.select_related("campaign", "recipient", "plan_line__plan", "recipient_confirmation")
             .prefetch_related("sources__item")

@@ -13,3 +13,20 @@ urlpatterns = [
     path("campaigns/", public_views.campaign_list, name="campaigns"),
     path("campaigns/<slug:slug>/", public_views.campaign_page, name="campaign"),
 ]
+
+# bulletins (公示) and disclosure deadlines
+from donations import bulletin_views  # noqa: E402
+
+urlpatterns += [
+    path("bulletins/", bulletin_views.bulletin_archive, name="bulletins"),
+    path("bulletins/feed.atom", bulletin_views.BulletinFeed(), name="bulletins_feed"),
+    path("bulletins/verify/", bulletin_views.bulletin_verify, name="bulletin_verify"),
+    path("bulletins/<str:code>/<str:kind>/<int:number>/", bulletin_views.bulletin_detail, name="bulletin"),
+    path(
+        "bulletins/<str:code>/<str:kind>/<int:number>/content.json",
+        bulletin_views.bulletin_content_json,
+        name="bulletin_json",
+    ),
+    path("bulletins/<str:code>/<str:kind>/<int:number>/pdf/", bulletin_views.bulletin_pdf, name="bulletin_pdf"),
+    path("deadlines/", bulletin_views.disclosure_deadlines, name="deadlines"),
+]

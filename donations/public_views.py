@@ -29,6 +29,7 @@ from donations.exports import safe_cell
 from donations.models import Campaign, Donation, DonationStatus
 from donations.selectors import donation_public_facts
 from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
+from donations.selectors.disclosure import campaign_bulletins
 from donations.selectors.honor_roll import (
     HonorRollRow,
     filter_choices,
@@ -194,5 +195,6 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         "summary": summary,
         "allocations": campaign_allocations(campaign),
         "chart_data": chart_data,
+        "bulletins": campaign_bulletins(campaign),
     }
     return render(request, "disclosure/campaign.html", context)

@@ -32,3 +32,29 @@ def reconciliation_nightly_task() -> int:
     from donations.services.reconciliation import reconciliation_check_all
 
     return sum(1 for run in reconciliation_check_all() if not run.is_balanced)
+
+
+# --- bulletins (公示) and disclosure deadlines -------------------------------------------------
+
+
+@shared_task(name="donations.tasks.bulletin_render_pdf_task", queue="heavy", acks_late=True, **_RETRY)
+def bulletin_render_pdf_task(bulletin_id: int) -> None:
+    from donations.services.bulletins import bulletin_render_pdf
+
+    bulletin_render_pdf(bulletin_id=bulletin_id)
+
+
+@shared_task(name="donations.tasks.bulletins_draft_due_task", acks_late=True)
+def bulletins_draft_due_task() -> int:
+    """Beat (daily): draft the bulletins due today; returns how many were drafted."""
+    from donations.services.bulletins import bulletins_draft_due
+
+    return len(bulletins_draft_due())
+
+
+@shared_task(name="donations.tasks.disclosure_reminders_task", acks_late=True)
+def disclosure_reminders_task() -> int:
+    """Beat (daily): e-mail staff the campaigns whose disclosure is due or overdue; returns e-mails sent."""
+    from donations.services.bulletins import disclosure_reminders_send
+
+    return disclosure_reminders_send()

@@ -66,6 +66,7 @@ ROLES: tuple[Role, ...] = (
             ("redcross", "view_branch"),
             ("donations", "view_*"),
             ("donations", "confirm_*"),
+            ("donations", "publish_*"),
             ("donations", "add_receipt*"),
             ("donations", "issue_*"),
             ("donations", "reverse_*"),
@@ -104,6 +105,8 @@ ROLES: tuple[Role, ...] = (
         tuple(
             [("redcross", "view_branch"), ("redcross", "add_branch"), ("redcross", "change_branch")]
             + [(app, pattern) for app in DOMAIN_APPS[1:] for pattern in ("view_*", "add_*", "change_*")]
+            # a district branch publishes its own bulletins (scoping keeps it to its own branch)
+            + [("donations", "publish_bulletin")]
         ),
     ),
     Role("leadership", _noop("领导班子"), tuple(_READ_ALL + [("reports", "add_*")])),

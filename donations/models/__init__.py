@@ -10,6 +10,15 @@ from donations.models.allocations import (
     OpenCash,
     RecipientConfirmation,
 )
+from donations.models.bulletins import (
+    GENESIS_HASH,
+    Bulletin,
+    BulletinAllocation,
+    BulletinDonation,
+    BulletinKind,
+    BulletinStatus,
+    DisclosureReminder,
+)
 from donations.models.intake import (
     VALUE_EVIDENCE,
     Attachment,
@@ -44,6 +53,7 @@ from donations.models.warehouse import (
 )
 
 __all__ = [
+    "GENESIS_HASH",
     "VALUE_EVIDENCE",
     "Allocation",
     "AllocationBasis",
@@ -52,11 +62,17 @@ __all__ = [
     "AllocationSource",
     "AllocationStatus",
     "Attachment",
+    "Bulletin",
+    "BulletinAllocation",
+    "BulletinDonation",
+    "BulletinKind",
+    "BulletinStatus",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
     "Certificate",
     "Channel",
+    "DisclosureReminder",
     "Donation",
     "DonationCorrection",
     "DonationItem",

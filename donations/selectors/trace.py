@@ -2,8 +2,10 @@
 
 Only confirmed allocations appear. Each step names the recipient unit, the date, what was
 taken from this donation, and whether the recipient signed for it; never a person's name.
-At most 3 queries: the donation's sources with their allocation, recipient, lot and sign-off
-in one query, and the summary figures from the donation row itself.
+At most 3 queries: the donation's sources with their allocation, recipient, lot, sign-off and
+the usage announcement (使用公告) that published the allocation in one query; the receipt
+bulletin (接收公示) that published the donation; and the summary figures (the goods lines, or the
+cash already allocated).
 """
 
 from __future__ import annotations
@@ -12,7 +14,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from donations.models import AllocationSource, AllocationStatus, Donation, DonationKind
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+
+from donations.models import (
+    AllocationSource,
+    AllocationStatus,
+    BulletinAllocation,
+    BulletinDonation,
+    BulletinKind,
+    BulletinStatus,
+    Donation,
+    DonationKind,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,8 @@ class TraceStep:
     value: Decimal | None
     plan_document_number: str
     recipient_signed_at: datetime | None
-    bulletin: str  # the usage announcement that published it, once bulletins exist
+    bulletin: str  # the usage announcement that published it, e.g. "使用公告第3期"; empty until then
+    bulletin_url: str = ""  # its public page
 
 
 @dataclass(frozen=True)
@@ -39,14 +54,31 @@ class Trace:
     allocated: Decimal  # yuan (cash) or goods value allocated so far
     remaining: Decimal | None  # cash not allocated yet; None for goods
     quantities_remaining: list[tuple[str, Decimal, str]]  # goods: (item, quantity not yet allocated, unit)
+    receipt_bulletin: str = ""  # the receipt bulletin that published the donation, e.g. "接收公示第12期"
+    receipt_bulletin_url: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.steps)
 
 
+def _bulletin(code: str | None, kind: str, number: int | None) -> tuple[str, str]:
+    if not number or not code:
+        return "", ""
+    label = f"{BulletinKind(kind).label}第{number}期"
+    return label, reverse("disclosure:bulletin", kwargs={"code": code, "kind": kind, "number": number})
+
+
 def donation_trace(donation: Donation) -> Trace:
+    # the first published usage announcement listing the allocation, read in the sources' query
+    announcement = BulletinAllocation.objects.filter(
+        allocation=OuterRef("allocation_id"), bulletin__status=BulletinStatus.PUBLISHED
+    ).order_by("bulletin__published_at", "bulletin_id")
     sources = list(
         AllocationSource.objects.filter(donation=donation, allocation__status=AllocationStatus.CONFIRMED)
+        .annotate(
+            bulletin_number=Subquery(announcement.values("bulletin__number")[:1]),
+            bulletin_branch=Subquery(announcement.values("bulletin__branch__code")[:1]),
+        )
         .select_related(
             "allocation__recipient", "allocation__plan_line__plan", "allocation__recipient_confirmation", "item"
         )
@@ -64,6 +96,7 @@ def donation_trace(donation: Donation) -> Trace:
             allocated += value
         if source.item_id is not None:
             taken_per_item[source.item_id] = taken_per_item.get(source.item_id, Decimal("0")) + source.quantity
+        bulletin, bulletin_url = _bulletin(source.bulletin_branch, BulletinKind.USAGE, source.bulletin_number)
         steps.append(
             TraceStep(
                 allocation_serial=allocation.serial,
@@ -79,13 +112,36 @@ def donation_trace(donation: Donation) -> Trace:
                 value=value,
                 plan_document_number=plan_line.plan.document_number if plan_line else "",
                 recipient_signed_at=confirmation.signed_at if confirmation else None,
-                bulletin="",
+                bulletin=bulletin,
+                bulletin_url=bulletin_url,
             )
         )
+    published = (
+        BulletinDonation.objects.filter(donation=donation, bulletin__status=BulletinStatus.PUBLISHED)
+        .order_by("bulletin__published_at", "bulletin_id")
+        .values_list("bulletin__branch__code", "bulletin__number")
+        .first()
+    )
+    code, number = published or (None, None)
+    receipt_bulletin, receipt_bulletin_url = _bulletin(code, BulletinKind.RECEIPT, number)
     if donation.kind == DonationKind.CASH:
-        return Trace(steps=steps, allocated=allocated, remaining=donation.cash_remaining, quantities_remaining=[])
+        return Trace(
+            steps=steps,
+            allocated=allocated,
+            remaining=donation.cash_remaining,
+            quantities_remaining=[],
+            receipt_bulletin=receipt_bulletin,
+            receipt_bulletin_url=receipt_bulletin_url,
+        )
     remaining = [
         (item.name, item.quantity - taken_per_item.get(item.pk, Decimal("0")), item.unit)
         for item in donation.items.all()
     ]
-    return Trace(steps=steps, allocated=allocated, remaining=None, quantities_remaining=remaining)
+    return Trace(
+        steps=steps,
+        allocated=allocated,
+        remaining=None,
+        quantities_remaining=remaining,
+        receipt_bulletin=receipt_bulletin,
+        receipt_bulletin_url=receipt_bulletin_url,
+    )

@@ -211,7 +211,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "redcross.tasks.worker_heartbeat_task",
         "schedule": crontab(),  # every minute: the admin shows a stale worker within minutes
     },
+    "bulletins-draft": {
+        "task": "donations.tasks.bulletins_draft_due_task",
+        "schedule": crontab(hour=6, minute=0),  # drafts of the bulletins due today (公示), for staff to publish
+    },
+    "disclosure-reminders": {
+        "task": "donations.tasks.disclosure_reminders_task",
+        "schedule": crontab(hour=8, minute=0),  # e-mail staff the campaigns whose disclosure is due or overdue
+    },
 }
+# Bulletins of campaigns outside an emergency cover a week (drafted on Mondays) or a month (on the 1st)
+BULLETIN_REGULAR_PERIOD = env.str("BULLETIN_REGULAR_PERIOD", default="weekly").strip().lower()
+if BULLETIN_REGULAR_PERIOD not in ("weekly", "monthly"):
+    raise _config("BULLETIN_REGULAR_PERIOD", f"must be weekly or monthly, not {BULLETIN_REGULAR_PERIOD[:20]!r}")
 
 # --- auth and security ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
