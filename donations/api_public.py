@@ -265,7 +265,82 @@ class PublicAllocationViewSet(PublicViewSet):
         return Response({"results": PublicAllocationSerializer(page[:PAGE], many=True).data, "next": next_cursor})
 
 
+class PublicBulletinSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    branch = serializers.CharField(source="branch.code")
+    branch_name = serializers.CharField(source="branch.name")
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    campaign = serializers.SerializerMethodField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    published_at = serializers.DateTimeField()
+    content_hash = serializers.CharField()
+    previous_hash = serializers.CharField()
+    errata = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    def get_campaign(self, bulletin) -> str:
+        return bulletin.campaign.slug if bulletin.campaign_id else ""
+
+    def get_url(self, bulletin) -> str:
+        from django.urls import reverse
+
+        return reverse("disclosure:bulletin", args=[bulletin.branch.code, bulletin.kind, bulletin.number])
+
+
+@extend_schema(tags=["open data"])
+class PublicBulletinViewSet(PublicViewSet):
+    """公示: published receipt bulletins and usage announcements, newest first; the detail carries the
+    canonical content whose SHA-256 is ``content_hash`` (recompute it to check the chain)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=["receipt", "usage"]),
+            OpenApiParameter("campaign", str, description="募捐活动 slug"),
+            OpenApiParameter("branch", str, description="发布组织代码"),
+            OpenApiParameter("cursor", str),
+        ],
+        responses=inline_serializer(
+            "PublicBulletinPage",
+            {"results": PublicBulletinSerializer(many=True), "next": serializers.CharField(allow_blank=True)},
+        ),
+    )
+    def list(self, request):
+        from donations.selectors.disclosure import archive_filters, bulletin_archive_page
+
+        try:
+            page = bulletin_archive_page(
+                archive_filters(request.query_params), cursor=request.query_params.get("cursor", "")[:300]
+            )
+        except DjangoValidationError as error:
+            raise _django_to_drf(error) from None
+        return Response({"results": PublicBulletinSerializer(page.bulletins, many=True).data, "next": page.next_cursor})
+
+    @extend_schema(
+        responses=inline_serializer(
+            "PublicBulletinDetail", {"bulletin": PublicBulletinSerializer(), "content": serializers.JSONField()}
+        )
+    )
+    def retrieve(self, request, pk: str = ""):
+        from donations.models import Bulletin, BulletinStatus
+
+        if not str(pk).isdigit() or len(str(pk)) > 12:
+            raise NotFound()
+        bulletin = (
+            Bulletin.objects.select_related("branch", "campaign")
+            .filter(pk=int(pk), status=BulletinStatus.PUBLISHED)
+            .first()
+        )
+        if bulletin is None:
+            raise NotFound()
+        return Response({"bulletin": PublicBulletinSerializer(bulletin).data, "content": bulletin.content})
+
+
 def register_public_routes(router) -> None:
+    router.register("bulletins", PublicBulletinViewSet, basename="public-bulletin")
     router.register("donations", PublicDonationViewSet, basename="public-donation")
     router.register("campaigns", PublicCampaignViewSet, basename="public-campaign")
     router.register("allocations", PublicAllocationViewSet, basename="public-allocation")

@@ -265,6 +265,7 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
                 "unit_value": "35.00", "value_basis": "invoice"}],
     )  # fmt: skip
     donation_confirm(donation=retro.sources.first().donation, by=reviewer)
+    seed_bulletins(stdout, city=city, campaign=campaign, clerk=clerk, reviewer=reviewer)
     runs = reconciliation_check_all()
     balanced = sum(1 for run in runs if run.is_balanced)
     stdout.write(
@@ -284,3 +285,29 @@ def _donor(clerk, city, kind, name, **fields) -> Donor:
         return donor_register(by=clerk, branch=city, kind=kind, name=name, **fields)
     except DuplicateDonor as duplicate:
         return duplicate.candidates[0]
+
+
+def seed_bulletins(stdout, *, city: Branch, campaign: Campaign, clerk, reviewer) -> None:
+    """Published bulletins for the demo campaign (two receipt bulletins and a usage announcement,
+    chained), and one draft waiting for review."""
+    from donations.services.bulletins import bulletin_draft, bulletin_publish
+
+    today = timezone.localdate()
+    start = campaign.starts_on or today - timedelta(days=20)
+    first_end = today - timedelta(days=8)
+    published = 0
+    for kind, period_start, period_end in (
+        ("receipt", start, first_end),
+        ("usage", start, today - timedelta(days=1)),
+        ("receipt", first_end + timedelta(days=1), today - timedelta(days=2)),
+    ):
+        draft = bulletin_draft(
+            branch=city, kind=kind, period_start=period_start, period_end=period_end, campaign=campaign, by=clerk
+        )
+        bulletin_publish(bulletin=draft, by=reviewer)
+        published += 1
+    bulletin_draft(
+        branch=city, kind="receipt", period_start=today - timedelta(days=1), period_end=today - timedelta(days=1),
+        campaign=campaign, by=clerk,
+    )  # fmt: skip
+    stdout.write(f"bulletins: {published} published (chained), 1 draft waiting for review")

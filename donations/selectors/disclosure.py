@@ -41,6 +41,7 @@ from donations.models import (
     Campaign,
     CampaignStatus,
 )
+from donations.selectors.honor_roll import before
 from redcross.models import Branch
 
 EMERGENCY_DAYS = 5
@@ -292,7 +293,7 @@ def bulletin_archive_page(filters: ArchiveFilters, *, cursor: str = "", size: in
         bulletins = bulletins.filter(branch=filters.branch)
     if cursor:
         when, pk = _decode_cursor(cursor)
-        bulletins = bulletins.filter(Q(published_at__lt=when) | Q(published_at=when, pk__lt=pk))
+        bulletins = bulletins.filter(before(when, pk, field="published_at"))
     page = list(bulletins.order_by("-published_at", "-id")[: size + 1])
     more = len(page) > size
     page = page[:size]

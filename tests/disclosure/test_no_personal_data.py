@@ -95,7 +95,11 @@ def crawl(client, start: list[str], limit: int = 400) -> dict[str, str]:
                 links.append(f"{urlsplit(url).path}?cursor={data['next']}")
             results = data.get("results", data) if isinstance(data, dict) else data
             for row in results if isinstance(results, list) else []:
-                for key, prefix in (("serial", "/api/public/donations/"), ("slug", "/api/public/campaigns/")):
+                for key, prefix in (
+                    ("serial", "/api/public/donations/"),
+                    ("slug", "/api/public/campaigns/"),
+                    ("id", "/api/public/bulletins/"),
+                ):
                     if isinstance(row, dict) and key in row and prefix in url:
                         links.append(f"{prefix}{row[key]}/")
         for link in links:
@@ -112,12 +116,15 @@ def crawl(client, start: list[str], limit: int = 400) -> dict[str, str]:
 def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     pages = crawl(
         client,
-        ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/api/public/donations/",
-         "/api/public/campaigns/", "/api/public/allocations/"],
+        ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
+         "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
+         "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/"],
     )  # fmt: skip
     assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
     assert any(url.startswith("/disclosure/donations/") for url in pages)
     assert any(url.startswith("/api/public/donations/LZ") for url in pages)
+    assert any(url.startswith("/disclosure/bulletins/LZ/") for url in pages)
+    assert any(url.startswith("/api/public/bulletins/") and url[-2].isdigit() for url in pages)
     secrets = sensitive_strings()
     assert "司马相如" in secrets and "11010519491231002X" in secrets
     leaks = {(url, secret) for url, body in pages.items() for secret in secrets if secret in body}
@@ -156,6 +163,8 @@ def test_public_api_answers_hostile_input_without_server_errors(client, demo):
         "/api/public/campaigns/",
         "/api/public/campaigns/{slug}/",
         "/api/public/allocations/",
+        "/api/public/bulletins/",
+        "/api/public/bulletins/{id}/",
     }
     for path, parameters in operations:
         for value in HOSTILE:
