@@ -348,6 +348,51 @@ def receipts(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[dict[
     }
 
 
+# --- bulletins -------------------------------------------------------------------------------------
+
+
+@report_section(
+    key="bulletins",
+    title=_("信息公示"),
+    order=250,
+    description=_("期内发布的接收公示和使用公告：期数、公示的笔数和金额，以及最后一期的哈希，可在门户网站核验。"),
+    columns=[
+        Column("kind_label", _("类型")),
+        Column("count", _("发布期数"), INT),
+        Column("rows", _("公示笔数"), INT),
+        Column("amount", _("公示金额"), MONEY, wan=True),
+        Column("numbers", _("期号")),
+        Column("last_hash", _("最后一期哈希（SHA-256）"), total=False),
+    ],
+    row_key=("kind",),
+)
+def bulletins(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[dict[str, Any]]:
+    from donations.models import Bulletin, BulletinKind, BulletinStatus
+
+    published = filter_by_branch_scope(
+        Bulletin.objects.filter(
+            status=BulletinStatus.PUBLISHED, published_at__gte=period.start, published_at__lt=period.end
+        ),
+        branch,
+        scope,
+    ).order_by("published_at", "id")
+    for kind, label in BulletinKind.choices:
+        rows = list(
+            published.filter(kind=kind).values_list(
+                "branch__code", "number", "content_hash", "content__totals__count", "content__totals__total"
+            )
+        )
+        yield {
+            "kind": kind,
+            "kind_label": str(label),
+            "count": len(rows),
+            "rows": sum(int(count or 0) for _c, _n, _h, count, _t in rows),
+            "amount": _fen(sum((Decimal(str(total or 0)) for *_rest, total in rows), Decimal("0"))),
+            "numbers": "、".join(f"{code}第{number}期" for code, number, *_rest in rows),
+            "last_hash": rows[-1][2] if rows else "",
+        }
+
+
 # --- allocations -----------------------------------------------------------------------------------
 
 

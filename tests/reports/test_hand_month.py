@@ -29,6 +29,7 @@ def test_city_system_month_by_hand(tiny, march):
         "donations_directed",
         "branch_rollup",
         "receipts",
+        "bulletins",
         "allocations_by_recipient_kind",
         "stock_at_end",
         "reconciliation",
