@@ -175,6 +175,7 @@ class HomeFigures:
     campaign_count: int
     campaign_cash: Decimal
     latest: list  # the newest honor roll rows
+    bulletins: list  # the newest published bulletins
 
 
 def home_figures() -> HomeFigures:
@@ -183,6 +184,7 @@ def home_figures() -> HomeFigures:
     from django.core.cache import cache
     from django.utils import timezone
 
+    from donations.selectors.disclosure import published_bulletins
     from donations.selectors.honor_roll import HonorRollFilters, honor_roll_page
 
     def load() -> HomeFigures:
@@ -223,6 +225,7 @@ def home_figures() -> HomeFigures:
             campaign_count=count,
             campaign_cash=campaign_cash,
             latest=honor_roll_page(HonorRollFilters(), size=8).rows,
+            bulletins=list(published_bulletins().order_by("-published_at", "-id")[:5]),
         )
 
     return cache.get_or_set("disclosure:home-figures", load, 30)
