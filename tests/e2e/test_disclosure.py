@@ -71,3 +71,26 @@ def test_honor_roll_fits_a_phone(page, live_server, roll):
     page.goto(live_server.url + "/disclosure/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
+
+
+def test_bulletin_archive_page_and_pdf_download(page, live_server, roll, screenshot_dir):
+    from donations.services.bulletins import bulletin_draft, bulletin_publish
+    from tests.factories import StaffFactory
+
+    reviewer = StaffFactory(branch=roll.branch, roles=["finance_reviewer"])
+    day = timezone.localdate() - timedelta(days=1)
+    draft = bulletin_draft(branch=roll.branch, kind="receipt", period_start=day - timedelta(days=4), period_end=day,
+                           campaign=roll)  # fmt: skip
+    bulletin = bulletin_publish(bulletin=draft, by=reviewer)  # its PDF renders on commit (eager Celery)
+
+    page.goto(live_server.url + "/disclosure/bulletins/")
+    page.get_by_role("link", name=bulletin.title).click()
+    expect(page.get_by_text(bulletin.content_hash)).to_be_visible()
+    expect(page.locator("body")).to_contain_text("欧阳**")
+    page.screenshot(path=screenshot_dir / "bulletin.png", full_page=True)
+    # the PDF opens in the browser's viewer: fetch what the link points to, as the browser does
+    href = page.get_by_role("link", name="下载 PDF").get_attribute("href")
+    response = page.request.get(live_server.url + href)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    (screenshot_dir / "bulletin.pdf").write_bytes(response.body())
+    assert response.body().startswith(b"%PDF")
