@@ -84,7 +84,7 @@ class ReportExportAdmin(BranchScopedAdmin):
 
     @admin.display(description=_("期间"), ordering="period_value")
     def period_display(self, obj: ReportExport) -> str:
-        return f"{obj.period.label}{obj.period.kind_label}"
+        return _("%(period)s %(kind)s") % {"period": obj.period.label, "kind": obj.period.kind_label}
 
     @admin.display(description=_("状态"), ordering="status")
     def status_display(self, obj: ReportExport):

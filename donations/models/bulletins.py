@@ -153,7 +153,11 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         if self.number:
-            return f"{self.branch.name}{self.get_kind_display()}第{self.number}期"
+            return _("%(branch)s%(kind)s第%(number)d期") % {
+                "branch": self.branch.name,
+                "kind": self.get_kind_display(),
+                "number": self.number,
+            }
         return f"{self.get_kind_display()}（{_('草稿')}）{self.period_start:%Y-%m-%d}—{self.period_end:%Y-%m-%d}"
 
     def save(self, *args, **kwargs) -> None:
@@ -176,7 +180,9 @@ class Bulletin(models.Model):
     @property
     def number_label(self) -> str:
         """e.g. 使用公告第3期 (empty for a draft)."""
-        return f"{self.get_kind_display()}第{self.number}期" if self.number else ""
+        if not self.number:
+            return ""
+        return _("%(kind)s第%(number)d期") % {"kind": self.get_kind_display(), "number": self.number}
 
 
 class BulletinDonation(models.Model):

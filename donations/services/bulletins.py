@@ -508,7 +508,7 @@ class BulletinCheck:
     def label(self) -> str:
         if self.number is None:
             return str(BulletinKind(self.kind).label) if self.kind else _("公示链")
-        return f"{BulletinKind(self.kind).label}第{self.number}期"
+        return _("%(kind)s第%(number)d期") % {"kind": BulletinKind(self.kind).label, "number": self.number}
 
 
 @dataclass
