@@ -296,6 +296,8 @@ class PublicBulletinViewSet(PublicViewSet):
     """公示: published receipt bulletins and usage announcements, newest first; the detail carries the
     canonical content whose SHA-256 is ``content_hash`` (recompute it to check the chain)."""
 
+    lookup_value_regex = "[0-9]{1,12}"
+
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, enum=["receipt", "usage"]),
@@ -320,9 +322,10 @@ class PublicBulletinViewSet(PublicViewSet):
         return Response({"results": PublicBulletinSerializer(page.bulletins, many=True).data, "next": page.next_cursor})
 
     @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
         responses=inline_serializer(
             "PublicBulletinDetail", {"bulletin": PublicBulletinSerializer(), "content": serializers.JSONField()}
-        )
+        ),
     )
     def retrieve(self, request, pk: str = ""):
         from donations.models import Bulletin, BulletinStatus
