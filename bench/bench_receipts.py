@@ -5,16 +5,18 @@ Figures:
   WeasyPrint, what ``receipt_render_pdf`` does before storing it), over
   ``BENCH_RECEIPT_RENDERS`` renders (default 200) after a warm-up, alternating
   cash receipts and 5-line in-kind receipts, some donors with rare GBK name
-  characters (喆 堃 镕 ...), which reach the far end of the embedded font.
+  characters (喆 堃 镕 ...), which come from the font's rare parts (an extra
+  embedded font each, see redcross/fonts/README.md).
 - receipt_pdf_size: the largest of those PDFs; certificate_pdf_size: the
   largest certificate rendered while the donations were confirmed.
 - render_memory_growth_1000: growth of this process's VmRSS over 1000 more
   renders (``BENCH_RECEIPT_MEMORY_RENDERS``). Before each reading the garbage
   collector runs and glibc is asked to return freed memory (malloc_trim):
-  WeasyPrint copies each 6 MB font file per document, and once glibc has
-  freed such a block it keeps up to ~18 MB for reuse at some point in the
-  first renders, a one-off step that would otherwise show as growth or not
-  depending on when it happens. What is left is memory still in use.
+  WeasyPrint copies each font file it uses per document (the 2 MB common
+  parts, 0.5 MB rare parts), and once glibc has freed such a block it keeps
+  memory for reuse at some point in the first renders, a one-off step that
+  would otherwise show as growth or not depending on when it happens. What is
+  left is memory still in use.
 - receipts_issued_per_second_2_workers: ``BENCH_RECEIPT_ISSUE`` (default 300)
   confirmed donations, split between 2 forked processes, each calling
   ``receipt_issue`` for its half; Celery runs eagerly here, so each issue also
@@ -124,11 +126,11 @@ def _issue_worker(donation_ids: list[int], reviewer_id: int, barrier, errors) ->
     from donations.models import Donation
     from donations.services.receipts import receipt_issue
     from redcross.models import User
-    from redcross.pdf import _font_setup
+    from redcross.pdf import _render_setup
 
     try:
         reviewer = User.objects.get(pk=reviewer_id)  # opens this process's own connection
-        _font_setup()  # what a long-running worker has already done
+        _render_setup()  # what a long-running worker has already done
         barrier.wait(timeout=120)
         for pk in donation_ids:
             receipt_issue(donation=Donation(pk=pk), by=reviewer)

@@ -3,6 +3,11 @@
 Chinese text is always set in the font shipped in redcross/fonts/ ("Noto Sans
 SC GBK"), so a PDF looks the same on a server with no CJK fonts installed.
 Resources are read from local files only: a PDF never touches the network.
+
+The font comes in parts (see redcross/fonts/README.md): a common part with
+GB2312, Latin and punctuation, and small parts with the rare GBK characters,
+each a family of its own in the font-family list, so a document embeds (and
+WeasyPrint subsets, per document) only the parts its text uses.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import base64
 import io
 import mimetypes
 import os
+import re
 import threading
 from functools import cache
 from pathlib import Path
@@ -30,7 +36,26 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 BASE_DIR = Path(__file__).resolve().parent.parent
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "Noto Sans SC GBK"
-FONT_FILES = {400: "NotoSansSC-GBK-Regular.otf", 700: "NotoSansSC-GBK-Bold.otf"}
+FONT_WEIGHTS = {400: "Regular", 700: "Bold"}
+# The parts of the shipped font, in fallback order; "" is the common part
+# (scripts/subset_font.py split_repertoire, RARE_PARTS there).
+FONT_PARTS = ("", *(f"Rare{n}" for n in range(1, 9)))
+
+
+def font_family(part: str) -> str:
+    """CSS family of a font part: "Noto Sans SC GBK", "Noto Sans SC GBK Rare1"..."""
+    return f"{FONT_FAMILY} {part}" if part else FONT_FAMILY
+
+
+def font_file(part: str, weight: int) -> Path:
+    """File of a font part and weight, named by its PostScript name:
+    NotoSansSC-GBK-Regular.otf, NotoSansSC-GBKRare1-Bold.otf..."""
+    return FONT_DIR / f"NotoSansSC-GBK{part}-{FONT_WEIGHTS[weight]}.otf"
+
+
+# What a template that sets its own font-family should put in front of
+# generic fallbacks, so Chinese (rare characters included) keeps our font.
+FONT_FAMILY_CSS = ", ".join(f'"{font_family(part)}"' for part in FONT_PARTS)
 
 
 class BlockedResource(ValueError):
@@ -39,15 +64,24 @@ class BlockedResource(ValueError):
 
 @cache
 def font_css() -> str:
-    """@font-face rules for the shipped font; built once per process."""
+    """@font-face rules for the shipped font; built once per process.
+
+    One family per part, not one family with a unicode-range per part:
+    WeasyPrint keys the fonts of a PDF by family, weight and style, so two
+    files of one family would share one embedded font, and the glyph IDs of
+    one would be drawn from the other (wrong characters, though the text
+    still extracts). Pango takes each character from the first family in the
+    list that has it, so only the parts a document uses are embedded.
+    """
     faces = "".join(
-        f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight};'
-        f' font-style: normal; src: url("{(FONT_DIR / name).as_uri()}") format("opentype"); }}\n'
-        for weight, name in FONT_FILES.items()
+        f'@font-face {{ font-family: "{font_family(part)}"; font-weight: {weight};'
+        f' font-style: normal; src: url("{font_file(part, weight).as_uri()}") format("opentype"); }}\n'
+        for part in FONT_PARTS
+        for weight in FONT_WEIGHTS
     )
     # On html (not just body) so @page margin boxes, which inherit from the
     # root element, use it too; templates may still override it.
-    return faces + f'html, body {{ font-family: "{FONT_FAMILY}"; }}\n'
+    return faces + f"html, body {{ font-family: {FONT_FAMILY_CSS}; }}\n"
 
 
 def _allowed_roots() -> list[Path]:
@@ -106,8 +140,21 @@ class LocalOnlyURLFetcher(URLFetcher):
 _per_thread = threading.local()
 
 
-def _font_setup() -> tuple[FontConfiguration, CSS]:
-    """This thread's FontConfiguration and the parsed font stylesheet bound to it.
+class _RenderSetup:
+    """What one thread reuses for every document it renders."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.font_config = FontConfiguration()
+        # The fonts are local files: the fetcher is only used here, while parsing.
+        self.font_stylesheet = CSS(string=font_css(), font_config=self.font_config, url_fetcher=LocalOnlyURLFetcher())
+        # Parsed <style> elements of the templates, by their text (see _template_stylesheets).
+        self.stylesheets: dict[str, CSS] = {}
+
+
+def _render_setup() -> _RenderSetup:
+    """This thread's FontConfiguration, the parsed font stylesheet bound to it,
+    and the template stylesheets parsed so far.
 
     Built once per thread and reused for every document: registering the
     fonts (reading them, copying them to a temp folder, Fontconfig scanning
@@ -123,27 +170,79 @@ def _font_setup() -> tuple[FontConfiguration, CSS]:
     use after the parent removes it nor remove itself.
     """
     setup = getattr(_per_thread, "setup", None)
-    if setup is None or setup[0] != os.getpid():
+    if setup is None or setup.pid != os.getpid():
         if setup is not None:
-            setup[1]._folder = None  # the parent's folder: its __del__ here must not delete it
-        font_config = FontConfiguration()
-        # The fonts are local files: the fetcher is only used here, while parsing.
-        stylesheet = CSS(string=font_css(), font_config=font_config, url_fetcher=LocalOnlyURLFetcher())
-        setup = _per_thread.setup = (os.getpid(), font_config, stylesheet)
-    return setup[1], setup[2]
+            setup.font_config._folder = None  # the parent's folder: its __del__ here must not delete it
+        setup = _per_thread.setup = _RenderSetup()
+    return setup
+
+
+def _font_setup() -> tuple[FontConfiguration, CSS]:
+    """This thread's FontConfiguration and font stylesheet (see _render_setup)."""
+    setup = _render_setup()
+    return setup.font_config, setup.font_stylesheet
+
+
+# A <style> element without attributes (no media, no type), as the PDF templates write them.
+_STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+# At-rules whose effect a stylesheet parsed apart from the document would lose.
+_DOCUMENT_AT_RULES = ("@counter-style", "@color-profile")
+# Distinct <style> texts kept parsed per thread: every template's, with room to spare.
+_STYLESHEET_CACHE_SIZE = 64
+
+
+def _template_stylesheets(html: str, setup: _RenderSetup) -> tuple[str, list[CSS]]:
+    """Take the <style> elements out of ``html`` and return them parsed, from
+    this thread's cache: a template's CSS is the same for every document, and
+    parsing it was ~10% of a receipt's render time.
+
+    WeasyPrint applies them as user stylesheets, after the font stylesheet, in
+    document order. For our templates that cascades as before: user rules only
+    lose to author rules, and with the <style> elements gone the only author
+    declarations left are style="" attributes, which won over them anyway.
+    """
+    sheets: list[CSS] = []
+
+    def take(match: re.Match[str]) -> str:
+        text = match.group(1)
+        if any(rule in text for rule in _DOCUMENT_AT_RULES):
+            return match.group(0)  # left in the document, parsed with it
+        sheet = setup.stylesheets.get(text)
+        if sheet is None:
+            if len(setup.stylesheets) >= _STYLESHEET_CACHE_SIZE:  # a template with varying CSS
+                setup.stylesheets.clear()
+            sheet = setup.stylesheets[text] = CSS(
+                string=text,
+                base_url=BASE_DIR.as_uri() + "/",
+                url_fetcher=LocalOnlyURLFetcher(),
+                font_config=setup.font_config,
+            )
+        sheets.append(sheet)
+        return ""
+
+    return _STYLE_ELEMENT.sub(take, html), sheets
 
 
 def render_pdf(template_name: str, context: dict[str, Any] | None = None, *, request: Any = None) -> bytes:
     """Render a Django template to PDF bytes with the embedded CJK font."""
     html = render_to_string(template_name, context or {}, request=request)
-    font_config, stylesheet = _font_setup()
+    setup = _render_setup()
+    html, template_sheets = _template_stylesheets(html, setup)
     document = HTML(string=html, base_url=BASE_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher())
-    return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+    return document.write_pdf(stylesheets=[setup.font_stylesheet, *template_sheets], font_config=setup.font_config)
 
 
 # Pixels per QR module. Viewers smooth (interpolate) a scaled image; at 4 px a
 # 300 dpi raster of a receipt no longer decoded, 6 px decodes like the old 8 px.
 QR_MODULE_PX = 6
+# The QR mask, fixed. By default the qrcode library builds the symbol with each
+# of the 8 masks and keeps the one with the lowest penalty score, ~10 ms of
+# pure Python per code (as long as the rest of a receipt's QR work, many times
+# over). Every mask is valid and decodes alike; the penalty only steers away
+# from patterns that might confuse a poor scanner, which a printed or
+# on-screen receipt at 6 px per module does not need (checked with zbarimg on
+# 150 and 300 dpi rasters, see tests/redcross/test_pdf.py).
+QR_MASK_PATTERN = 0
 
 
 def qr_code_data_uri(text: str) -> str:
@@ -155,7 +254,7 @@ def qr_code_data_uri(text: str) -> str:
     An SVG would be sharper but costs more: WeasyPrint draws each module run as
     a path (about 3 kB more per PDF and ~20 ms more per render).
     """
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=QR_MASK_PATTERN)
     qr.add_data(text)
     qr.make(fit=True)
     matrix = qr.get_matrix()  # rows of booleans, quiet zone included
