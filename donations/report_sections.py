@@ -49,6 +49,7 @@ from donations.models import (
 )
 from donations.selectors.books import campaign_books
 from redcross.models import Branch, BranchLevel
+from redcross.money import fen
 from redcross.selectors import BranchScope, branch_subtree, filter_by_branch_scope
 from reports.periods import ReportPeriod
 from reports.registry import Chart, Column, ColumnType, Target, report_memo, report_section
@@ -59,11 +60,6 @@ FEN = Decimal("0.01")
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 INT, MONEY, QUANTITY = ColumnType.INT, ColumnType.MONEY, ColumnType.QUANTITY
-
-
-def _fen(value: Any) -> Decimal:
-    # SQLite sums decimals in floating point: round to the fen
-    return Decimal(value or 0).quantize(FEN) + 0
 
 
 def _lot_value(quantity_field: str, unit_value_field: str) -> ProductInFen:
@@ -105,7 +101,7 @@ def _intake_cube(period: ReportPeriod, branch: Branch, scope: str) -> dict[tuple
         )
         donations = received_donations(period, branch, scope).values(*_INTAKE_DIMENSIONS)
         for row in donations.annotate(count=Count("id"), cash=cash).order_by():
-            cube[tuple(row[d] for d in _INTAKE_DIMENSIONS)].update(count=row["count"], cash=_fen(row["cash"]))
+            cube[tuple(row[d] for d in _INTAKE_DIMENSIONS)].update(count=row["count"], cash=fen(row["cash"]))
         items = DonationItem.objects.filter(
             donation__status=DonationStatus.CONFIRMED,
             donation__kind=DonationKind.IN_KIND,
@@ -256,7 +252,7 @@ def allocated_by(period: ReportPeriod, branch: Branch, scope: str, group: str) -
     out: dict[Any, dict[str, Any]] = defaultdict(lambda: {"count": 0, "cash": ZERO, "goods": ZERO})
     cash = Coalesce(Sum("amount", filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY)
     for row in allocations.values(group).annotate(count=Count("id"), cash=cash).order_by():
-        out[row[group]].update(count=row["count"], cash=_fen(row["cash"]))
+        out[row[group]].update(count=row["count"], cash=fen(row["cash"]))
     sources = _valued(
         AllocationSource.objects.filter(allocation__in=allocations, item__isnull=False, quantity__isnull=False),
         "item__",
@@ -337,7 +333,7 @@ def receipts(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[dict[
         scope,
         branch_field="receipt__branch",
     ).aggregate(n=Count("id"), amount=Sum("receipt__total_amount"))
-    issued_amount, reversed_amount = _fen(issued["amount"]), _fen(reversed_["amount"])
+    issued_amount, reversed_amount = fen(issued["amount"]), fen(reversed_["amount"])
     yield {"item_key": "issued", "item": gettext("开具票据"), "count": issued["n"], "amount": issued_amount}
     yield {"item_key": "reversed", "item": gettext("冲红票据"), "count": reversed_["n"], "amount": reversed_amount}
     yield {
@@ -387,7 +383,7 @@ def bulletins(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[dict
             "kind_label": str(label),
             "count": len(rows),
             "rows": sum(int(count or 0) for _c, _n, _h, count, _t in rows),
-            "amount": _fen(sum((Decimal(str(total or 0)) for *_rest, total in rows), Decimal("0"))),
+            "amount": fen(sum((Decimal(str(total or 0)) for *_rest, total in rows), Decimal("0"))),
             "numbers": "、".join(f"{code}第{number}期" for code, number, *_rest in rows),
             "last_hash": rows[-1][2] if rows else "",
         }

@@ -49,6 +49,15 @@ _AMOUNT_RE = re.compile(
 MoneyInput = Decimal | int | str
 
 
+def fen(value: Any) -> Decimal:
+    """A database aggregate (Sum, Coalesce) as yuan to the fen; None is 0.
+
+    SQLite sums decimal columns in floating point (12.339999...), so every total read from the
+    database is rounded here before it is compared or shown; ``+ 0`` turns -0.00 into 0.00.
+    """
+    return Decimal(value or 0).quantize(YUAN) + 0
+
+
 def to_yuan(value: MoneyInput) -> Decimal:
     """Return *value* as a Decimal quantized to fen (two places).
 

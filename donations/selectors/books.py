@@ -36,6 +36,7 @@ from donations.models import (
     ValueBasis,
 )
 from redcross.models import Branch
+from redcross.money import fen
 
 ZERO = Decimal("0.00")
 _QTY = DecimalField(max_digits=20, decimal_places=3)
@@ -87,13 +88,8 @@ class Books:
         return out
 
 
-def _fen(value) -> Decimal:
-    # SQLite sums decimals as floating point: round to the fen before comparing
-    return Decimal(value).quantize(ZERO)
-
-
 def _sum(queryset, expression) -> Decimal:
-    return _fen(queryset.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=_MONEY))["total"])
+    return fen(queryset.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=_MONEY))["total"])
 
 
 def _lots(campaign: Campaign, branch: Branch):
@@ -171,7 +167,7 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
         refunded=Coalesce(Sum("refunded_amount"), Value(ZERO), output_field=_MONEY),
     )
     books.donations = donations.count()
-    totals = {key: _fen(value) for key, value in totals.items()}
+    totals = {key: fen(value) for key, value in totals.items()}
     books.cash_refunded = totals["refunded"]
     books.cash_received = totals["gross"] - totals["refunded"]
     cash_sources = AllocationSource.objects.filter(

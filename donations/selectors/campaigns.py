@@ -23,13 +23,10 @@ from donations.models import (
     ValueBasis,
 )
 from donations.selectors.books import Books, campaign_books
+from redcross.money import fen
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
-
-
-def _fen(value) -> Decimal:
-    return Decimal(value or 0).quantize(ZERO)
 
 
 @dataclass
@@ -72,7 +69,7 @@ def campaign_totals(campaigns) -> dict[int, tuple[int, Decimal]]:
             ),
         )
     )
-    return {row["campaign"]: (row["n"], _fen(row["cash"])) for row in rows}
+    return {row["campaign"]: (row["n"], fen(row["cash"])) for row in rows}
 
 
 def campaign_summary(campaign: Campaign) -> CampaignSummary:
@@ -114,7 +111,7 @@ def campaign_daily(campaign: Campaign) -> list[tuple[date, Decimal, int]]:
         )
         .order_by("day")
     )
-    return [(row["day"], _fen(row["cash"]), row["n"]) for row in rows]
+    return [(row["day"], fen(row["cash"]), row["n"]) for row in rows]
 
 
 def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str, Decimal]]:
@@ -130,7 +127,7 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
         .annotate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))
     ):
         kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + _fen(row["total"])
+        totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
     for row in (
         confirmed.filter(item__isnull=False, item__unit_value__isnull=False)
         .exclude(item__value_basis=ValueBasis.NONE)
@@ -138,7 +135,7 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
         .annotate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))
     ):
         kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + _fen(row["total"])
+        totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
     labels = dict(Recipient.Kind.choices)
     return sorted(((str(labels.get(k, k)), v) for k, v in totals.items()), key=lambda kv: -kv[1])
 
@@ -217,10 +214,10 @@ def home_figures() -> HomeFigures:
         count, campaign_cash = campaign_totals([campaign]).get(campaign.pk, (0, ZERO)) if campaign else (0, ZERO)
         return HomeFigures(
             today_count=totals["today_count"],
-            today_cash=_fen(totals["today_cash"]),
+            today_cash=fen(totals["today_cash"]),
             year_count=totals["year_count"],
-            year_cash=_fen(totals["year_cash"]),
-            year_goods=_fen(year_goods),
+            year_cash=fen(totals["year_cash"]),
+            year_goods=fen(year_goods),
             campaign=campaign,
             campaign_count=count,
             campaign_cash=campaign_cash,

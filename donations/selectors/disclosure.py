@@ -18,13 +18,10 @@ Status: overdue after the due date, due within 2 days of it, ok otherwise.
 
 from __future__ import annotations
 
-import binascii
 import calendar
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, QuerySet
 from django.db.models.fields.json import KT
@@ -41,8 +38,8 @@ from donations.models import (
     Campaign,
     CampaignStatus,
 )
-from donations.selectors.honor_roll import before
 from redcross.models import Branch
+from redcross.pagination import decode_cursor, encode_cursor, keyset_before
 
 EMERGENCY_DAYS = 5
 LONG_CAMPAIGN_MONTHS = 6
@@ -271,15 +268,7 @@ def published_bulletins() -> QuerySet[Bulletin]:
 
 
 def _encode_cursor(bulletin: Bulletin) -> str:
-    return signing.dumps([bulletin.published_at.isoformat(), bulletin.pk], salt=_CURSOR_SALT, compress=False)
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        when, pk = signing.loads(cursor[:200], salt=_CURSOR_SALT)
-        return datetime.fromisoformat(when), int(pk)
-    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ValidationError({"cursor": [_("翻页参数无效")]}) from None
+    return encode_cursor(bulletin.published_at, bulletin.pk, salt=_CURSOR_SALT)
 
 
 def bulletin_archive_page(filters: ArchiveFilters, *, cursor: str = "", size: int = ARCHIVE_PAGE_SIZE) -> ArchivePage:
@@ -292,8 +281,8 @@ def bulletin_archive_page(filters: ArchiveFilters, *, cursor: str = "", size: in
     if filters.branch is not None:
         bulletins = bulletins.filter(branch=filters.branch)
     if cursor:
-        when, pk = _decode_cursor(cursor)
-        bulletins = bulletins.filter(before(when, pk, field="published_at"))
+        when, pk = decode_cursor(cursor, salt=_CURSOR_SALT)
+        bulletins = bulletins.filter(keyset_before(when, pk, field="published_at"))
     page = list(bulletins.order_by("-published_at", "-id")[: size + 1])
     more = len(page) > size
     page = page[:size]

@@ -16,13 +16,10 @@ because a prefix is an index range.
 
 from __future__ import annotations
 
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
@@ -39,7 +36,9 @@ from donations.models import (
     DonorKind,
     PublicDisplay,
 )
+from redcross import pagination
 from redcross.models import Branch
+from redcross.pagination import keyset_before
 
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 60
@@ -215,26 +214,16 @@ def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
 
 
 def before(received_at: datetime, pk: int, *, field: str = "received_at") -> Q:
-    """Rows after the cursor in newest-first order: (field, id) < (received_at, pk).
-
-    Written as ``field <= t AND NOT (field = t AND id >= pk)`` rather than ``field < t OR
-    (...)``: PostgreSQL starts the index scan at ``t`` with this form, so page 20,000 costs
-    what page 1 costs; with the OR it walks the index from the top.
-    """
-    return Q(**{f"{field}__lte": received_at}) & ~Q(**{field: received_at, "pk__gte": pk})
+    """Rows after the cursor, newest first (see ``redcross.pagination.keyset_before``)."""
+    return keyset_before(received_at, pk, field=field)
 
 
 def encode_cursor(received_at: datetime, pk: int) -> str:
-    return signing.dumps([received_at.isoformat(), pk], salt=_CURSOR_SALT, compress=False)
+    return pagination.encode_cursor(received_at, pk, salt=_CURSOR_SALT)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """A cursor we issued, or ValidationError: a forged or damaged cursor is refused, not trusted."""
-    try:
-        when, pk = signing.loads(cursor[:200], salt=_CURSOR_SALT)
-        return datetime.fromisoformat(when), int(pk)
-    except (signing.BadSignature, ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ValidationError({"cursor": [_("翻页参数无效")]}) from None
+    return pagination.decode_cursor(cursor, salt=_CURSOR_SALT)
 
 
 def _goods(items: list[DonationItem]) -> tuple[str, Decimal | None]:

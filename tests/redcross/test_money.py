@@ -419,3 +419,13 @@ def test_money_field_validators_are_not_serialized_into_migrations():
 def test_money_field_formfield_has_minimum():
     assert MoneyField().formfield().min_value == Decimal("0.00")
     assert MoneyField(allow_negative=True).formfield().min_value is None
+
+
+def test_fen_rounds_database_aggregates():
+    from decimal import Decimal
+
+    from redcross.money import fen
+
+    assert fen(None) == Decimal("0.00")
+    assert str(fen(Decimal("12.339999999999"))) == "12.34"
+    assert str(fen(Decimal("-0.001"))) == "0.00"
