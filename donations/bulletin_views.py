@@ -6,6 +6,7 @@ Everything shown comes from the published (hashed) content, which holds public f
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,8 +17,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from donations.models import Bulletin, BulletinKind, PdfStatus
@@ -31,18 +33,27 @@ from donations.selectors.disclosure import (
     published_bulletins,
 )
 from donations.selectors.honor_roll import filter_choices
-from donations.services.bulletins import bulletin_public_path, bulletin_verify_chain, canonical_json, period_label
+from donations.services.bulletins import bulletin_public_path, bulletin_verify_chain, canonical_json
 from redcross.models import Branch
 
 ROWS_PER_PAGE = 500
+BULLETIN_PAGE_CACHE_SECONDS = 24 * 3600
 VERIFY_CACHE_SECONDS = 60
 
 
-def _bulletin_or_404(code: str, kind: str, number: int) -> Bulletin:
-    bulletin = public_bulletin(code=code, kind=kind, number=number)
+def _bulletin_or_404(code: str, kind: str, number: int, *, with_content: bool = True) -> Bulletin:
+    bulletin = public_bulletin(code=code, kind=kind, number=number, with_content=with_content)
     if bulletin is None:
         raise Http404
     return bulletin
+
+
+def period_display(start: date, end: date) -> str:
+    """The period in the reader's language (the hashed content keeps its Chinese ``period_label``)."""
+    day = _("Y年n月j日")
+    if start == end:
+        return date_format(start, day)
+    return _("%(start)s至%(end)s") % {"start": date_format(start, day), "end": date_format(end, day)}
 
 
 def _kinds() -> list[tuple[str, str]]:
@@ -73,31 +84,48 @@ def bulletin_archive(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def bulletin_detail(request: HttpRequest, code: str, kind: str, number: int) -> HttpResponse:
-    bulletin = _bulletin_or_404(code, kind, number)
-    content = bulletin.content
+    # A published bulletin never changes, so each page of it is rendered once per language and
+    # kept: reading and parsing a surge day's content (tens of thousands of rows) happens on a
+    # miss only. The key holds what can still change around it: the PDF and the next issue.
+    bulletin = _bulletin_or_404(code, kind, number, with_content=False)
+    previous, following = neighbour_bulletins(bulletin)
+    pdf_ready = bulletin.pdf_status == PdfStatus.READY and bool(bulletin.pdf)
+    key = (
+        f"disclosure:bulletin:{bulletin.pk}:{bulletin.content_hash[:16]}:{get_language()}"
+        f":{int(pdf_ready)}:{following.pk if following else 0}"
+    )
+    # only the page number varies the page (the language form carries the path back)
+    cacheable = set(request.GET) <= {"page"}
+    pages = cache.get(f"{key}:pages") if cacheable else None
+    try:
+        page = min(max(int(request.GET.get("page") or 1), 1), pages or 10**6)
+    except (ValueError, OverflowError):
+        page = 1
+    body = cache.get(f"{key}:{page}") if pages else None
+    if body is not None:
+        return HttpResponse(body)
+    content = Bulletin.objects.values_list("content", flat=True).get(pk=bulletin.pk)
     rows = content.get("rows", [])
     pages = max(1, (len(rows) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE)
-    try:
-        page = int(request.GET.get("page") or 1)
-    except ValueError:
-        page = 1
-    page = min(max(page, 1), pages)
-    previous, following = neighbour_bulletins(bulletin)
+    page = min(page, pages)
     context = {
         "bulletin": bulletin,
         "content": content,
         "rows": rows[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE],
         "first_row": (page - 1) * ROWS_PER_PAGE,
         "totals": content.get("totals", {}),
-        "period": period_label(bulletin.period_start, bulletin.period_end),
+        "period": period_display(bulletin.period_start, bulletin.period_end),
         "page": page,
         "pages": pages,
         "previous": previous,
         "following": following,
-        "pdf_ready": bulletin.pdf_status == PdfStatus.READY and bool(bulletin.pdf),
+        "pdf_ready": pdf_ready,
         "is_receipt": bulletin.kind == BulletinKind.RECEIPT,
     }
-    return render(request, "disclosure/bulletin.html", context)
+    response = render(request, "disclosure/bulletin.html", context)
+    if cacheable:
+        cache.set_many({f"{key}:pages": pages, f"{key}:{page}": response.content}, BULLETIN_PAGE_CACHE_SECONDS)
+    return response
 
 
 @require_safe
@@ -139,7 +167,7 @@ class BulletinFeed(Feed):
 
     def item_description(self, item: Bulletin) -> str:
         parts = [
-            _("期间：%(period)s") % {"period": period_label(item.period_start, item.period_end)},
+            _("期间：%(period)s") % {"period": period_display(item.period_start, item.period_end)},
             _("%(n)s 笔，合计 %(total)s 元") % {"n": item.row_count or 0, "total": item.total or "0.00"},
             _("本期哈希：%(hash)s") % {"hash": item.content_hash},
             _("上一期哈希：%(hash)s") % {"hash": item.previous_hash},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from html import escape  # the stdlib one: Django's wraps it in a lazy-string check per call
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -38,6 +40,7 @@ from donations.selectors.honor_roll import (
     honor_roll_page,
 )
 from donations.selectors.trace import donation_trace
+from redcross.money import format_yuan
 
 CSV_HEADER = [
     "流水号",
@@ -89,15 +92,51 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
         "branches": list(choices["branches"].values()),
         "kinds": [("cash", _("捐款")), ("in_kind", _("捐物"))],
         "is_first_page": not cursor,
-        # one reverse() per page instead of two per row; serials and slugs are URL-safe
-        "donation_base": reverse("disclosure:donation", args=["-"])[:-2],
-        "campaign_base": reverse("disclosure:campaigns"),
+        # one reverse() per page instead of two per row
+        "rows_html": honor_roll_rows_html(
+            page.rows,
+            donation_base=reverse("disclosure:donation", args=["-"])[:-2],
+            campaign_base=reverse("disclosure:campaigns"),
+        ),
     }
     response = render(request, "disclosure/honor_roll.html", context)
     if cacheable:
         cache.set(key, response.content, _cache_seconds())
         _public(response)
     return response
+
+
+def honor_roll_rows_html(rows: list[HonorRollRow], *, donation_base: str, campaign_base: str) -> SafeString:
+    """The roll's table rows, built in Python: the template engine spent 10-15 ms on 50 rows,
+    most of a surge page's time. Every value is escaped here (the tests feed it markup)."""
+    tz = timezone.get_current_timezone()
+    yuan_unit = _("%(amount)s 元")
+    worth = escape(_("价值"))
+    directed = _("定向：%(name)s")
+    retroactive = f'<br><span class="muted">{escape(_("补办手续"))}</span>'
+    parts = []
+    for row in rows:
+        if row.amount is not None:
+            content = f'<span class="amount">{escape(yuan_unit % {"amount": format_yuan(row.amount)})}</span>'
+        else:
+            content = escape(row.goods_summary)
+            if row.goods_value is not None:
+                value = escape(yuan_unit % {"amount": format_yuan(row.goods_value)})
+                content += f'<br><span class="muted">{worth} {value}</span>'
+        if row.designated_recipient:
+            content += f'<br><span class="muted">{escape(directed % {"name": row.designated_recipient})}</span>'
+        if row.is_retroactive:
+            content += retroactive
+        serial = escape(row.serial)
+        parts.append(
+            f"<tr><td>{row.received_at.astimezone(tz):%Y-%m-%d}</td>"
+            f"<td>{escape(row.donor_name)}</td>"
+            f"<td>{content}</td>"
+            f'<td><a href="{campaign_base}{escape(row.campaign_slug)}/">{escape(row.campaign)}</a></td>'
+            f"<td>{escape(row.channel_category)}</td>"
+            f'<td><a href="{donation_base}{serial}/">{serial}</a></td></tr>'
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
 
 
 def _public(response: HttpResponse) -> HttpResponse:

@@ -41,6 +41,7 @@ from donations.models.intake import (
     ReceiptStatus,
     Recipient,
     ValueBasis,
+    donor_public_name,
     new_token,
     new_verification_code,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "StockMovement",
     "ValueBasis",
     "Warehouse",
+    "donor_public_name",
     "new_token",
     "new_verification_code",
 ]

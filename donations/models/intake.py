@@ -46,6 +46,17 @@ class PublicDisplay(models.TextChoices):
     ANONYMOUS = "anonymous", _("匿名（爱心人士）")
 
 
+def donor_public_name(kind: str, name: str, public_display: str, full_name_consent_at) -> str:
+    """The masking rule on plain values, for lists read without model instances (the honor roll)."""
+    if public_display == PublicDisplay.ANONYMOUS:
+        return str(ANONYMOUS_DISPLAY_NAME)
+    if kind == DonorKind.ORGANISATION:
+        return name
+    if public_display == PublicDisplay.FULL and full_name_consent_at:
+        return name
+    return mask_person_name(name)
+
+
 class Donor(models.Model):
     """A person or an organisation that gives. Persons are masked in public unless
     they consented to full publication; anonymous donors appear as 爱心人士."""
@@ -101,13 +112,7 @@ class Donor(models.Model):
     @property
     def public_name(self) -> str:
         """The name as every public page, bulletin and export shows it."""
-        if self.public_display == PublicDisplay.ANONYMOUS:
-            return str(ANONYMOUS_DISPLAY_NAME)
-        if self.kind == DonorKind.ORGANISATION:
-            return self.name
-        if self.public_display == PublicDisplay.FULL and self.full_name_consent_at:
-            return self.name
-        return mask_person_name(self.name)
+        return donor_public_name(self.kind, self.name, self.public_display, self.full_name_consent_at)
 
     @property
     def phone_last4(self) -> str:

@@ -294,14 +294,17 @@ def campaign_bulletins(campaign: Campaign, *, limit: int = 100) -> list[Bulletin
     return list(published_bulletins().filter(campaign=campaign).order_by("-published_at", "-id")[:limit])
 
 
-def public_bulletin(*, code: str, kind: str, number: int) -> Bulletin | None:
+def public_bulletin(*, code: str, kind: str, number: int, with_content: bool = True) -> Bulletin | None:
+    """A published bulletin by its public address; ``with_content=False`` leaves out its rows
+    (a surge day's receipt bulletin holds tens of thousands), for pages served from the cache."""
     if kind not in BulletinKind.values or len(code) > 20 or "\x00" in code:
         return None
-    return (
-        Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, branch__code=code, kind=kind, number=number)
-        .select_related("branch", "campaign")
-        .first()
-    )
+    found = Bulletin.objects.filter(
+        status=BulletinStatus.PUBLISHED, branch__code=code, kind=kind, number=number
+    ).select_related("branch", "campaign")
+    if not with_content:
+        found = found.defer("content")
+    return found.first()
 
 
 def neighbour_bulletins(bulletin: Bulletin) -> tuple[Bulletin | None, Bulletin | None]:

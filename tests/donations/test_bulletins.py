@@ -623,6 +623,48 @@ def test_the_detail_page_shows_rows_totals_hashes_and_how_to_verify(client, cler
     assert client.get(reverse("disclosure:bulletin", args=[city.code, "nonsense", 1])).status_code == 404
 
 
+def test_the_detail_page_shows_amounts_with_thousands_separators(client, clerk, reviewer, publisher, city, campaign):
+    gift(clerk, reviewer, city, campaign, day=today() - timedelta(days=1), amount="1234567.80")
+    bulletin = published(publisher, city, start=today() - timedelta(days=1))
+    page = client.get(detail_url(bulletin)).content.decode()
+    assert "1,234,567.80 元" in page  # the row
+    assert "<strong>1,234,567.80</strong>" in page  # the total
+    assert "1234567.80" not in page
+
+
+def test_a_published_page_is_rendered_once_and_then_served_without_reading_its_rows(client, chain):
+    cache.clear()
+    bulletin = chain[1]
+    first = client.get(detail_url(bulletin))
+    read = []
+
+    def spy(execute, sql, params, many, context):
+        read.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        again = client.get(detail_url(bulletin))
+    assert again.content == first.content
+    # the bulletin without its content, and its neighbours: never the content column
+    assert len(read) == 2 and not any('"content"' in sql for sql in read), read
+    # what still changes around a published bulletin is not kept stale: the next issue's link
+    assert "第3期" in first.content.decode()
+    for page in ("-5", "99999999999999999999999", "abc", "2"):
+        response = client.get(detail_url(bulletin), {"page": page})
+        assert response.status_code == 200 and bulletin.content_hash in response.content.decode()
+
+
+def test_the_english_bulletin_page_has_no_fixed_chinese_punctuation(client, chain):
+    client.cookies["django_language"] = "en"
+    page = client.get(detail_url(chain[1])).content.decode()
+    assert 'lang="en"' in page
+    body = page.split("<main", 1)[1].split("</main>", 1)[0]
+    body = body.replace(chain[1].content["title"], "")  # the published title is quoted as it was hashed
+    # names and campaign titles may be Chinese; the page's own words and punctuation may not
+    for mark in "（），；：、":
+        assert mark not in body, (mark, body[body.index(mark) - 80 : body.index(mark) + 20])
+
+
 def test_archive_is_keyset_paginated_and_filtered(client, publisher, city, campaign, django_assert_max_num_queries):
     start = today() - timedelta(days=60)
     for n in range(23):
