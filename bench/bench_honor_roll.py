@@ -6,11 +6,12 @@ Figures:
   page, pages deep in the roll (a cursor at row 1,000, 100,000, ... and the last page), a
   campaign filter, an organisation-name search of 4 characters (pg_trgm) and of 2 characters
   (prefix), measured in this process through a query wrapper.
-- honor_roll_http_*: gunicorn (``BENCH_ROLL_WORKERS`` workers of 4 threads, default 3) serving the
-  first page of /disclosure/ on this machine, loaded by wrk from a second process with 20
-  connections for ``BENCH_ROLL_SECONDS`` (default 10): requests/s and p95 latency, once with the
-  page's fragment cache off (HONOR_ROLL_CACHE_SECONDS=0: every request reads the database) and
-  once with it on (Redis when REDIS_URL is set, else each worker's local memory).
+- honor_roll_http_*: gunicorn with redcross/gunicorn.conf.py (``BENCH_ROLL_WORKERS`` sync
+  workers, default two per CPU) serving the first page of /disclosure/ on this machine, loaded
+  by wrk from a second process with 20 connections for ``BENCH_ROLL_SECONDS`` (default 10):
+  requests/s and p95 latency, once with the page cache off (HONOR_ROLL_CACHE_SECONDS=0: every
+  request reads the database and renders the rows; the page frame comes from each process's
+  fragment cache) and once with it on (Redis when REDIS_URL is set, else each worker's memory).
 
 ``BENCH_ROLL_HTTP=0`` skips the HTTP part. ``BENCH_KEEPDB=1`` keeps the bench database between
 runs (seeding a million takes minutes; the seeder only tops up). wrk must be installed
@@ -93,10 +94,10 @@ def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[s
         "HONOR_ROLL_CACHE_SECONDS": str(cache_seconds),
         "PYTHONPATH": str(ROOT),
     }
+    # the production settings (redcross/gunicorn.conf.py), on a free port
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "redcross.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
-         "--log-level", "warning", "--access-logfile", "/dev/null"],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "redcross" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
@@ -137,7 +138,7 @@ def run() -> Iterator[tuple[str, str, str]]:
 
     count = int(os.environ.get("BENCH_ROLL_DONATIONS", "100000"))
     seconds = int(os.environ.get("BENCH_ROLL_SECONDS", "10"))
-    workers = int(os.environ.get("BENCH_ROLL_WORKERS", "3"))
+    workers = int(os.environ.get("BENCH_ROLL_WORKERS", str(2 * (os.cpu_count() or 1))))
     began = time.perf_counter()
     report = seed_donations(count=count)
     if report.donations:

@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from tests.factories import CityBranchFactory, CountyBranchFactory, GrassrootsBranchFactory, StaffFactory
 
@@ -8,8 +8,10 @@ from tests.factories import CityBranchFactory, CountyBranchFactory, GrassrootsBr
 def _clear_cache():
     # the portal caches its name and facts; tests must not see each other's
     cache.clear()
+    caches["fragments"].clear()
     yield
     cache.clear()
+    caches["fragments"].clear()
 
 
 @pytest.fixture

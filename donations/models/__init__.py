@@ -42,6 +42,7 @@ from donations.models.intake import (
     Recipient,
     ValueBasis,
     donor_public_name,
+    goods_value,
     new_token,
     new_verification_code,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "ValueBasis",
     "Warehouse",
     "donor_public_name",
+    "goods_value",
     "new_token",
     "new_verification_code",
 ]

@@ -46,6 +46,13 @@ class PublicDisplay(models.TextChoices):
     ANONYMOUS = "anonymous", _("匿名（爱心人士）")
 
 
+def goods_value(quantity: Decimal, unit_value: Decimal | None, value_basis: str) -> Decimal | None:
+    """A goods line's value in yuan; None without evidence of value (仅列数量)."""
+    if unit_value is None or value_basis == ValueBasis.NONE:
+        return None
+    return (quantity * unit_value).quantize(Decimal("0.01"))
+
+
 def donor_public_name(kind: str, name: str, public_display: str, full_name_consent_at) -> str:
     """The masking rule on plain values, for lists read without model instances (the honor roll)."""
     if public_display == PublicDisplay.ANONYMOUS:
@@ -405,9 +412,7 @@ class DonationItem(models.Model):
 
     @property
     def value(self) -> Decimal | None:
-        if self.unit_value is None or self.value_basis == ValueBasis.NONE:
-            return None
-        return (self.quantity * self.unit_value).quantize(Decimal("0.01"))
+        return goods_value(self.quantity, self.unit_value, self.value_basis)
 
 
 class Attachment(models.Model):

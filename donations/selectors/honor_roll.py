@@ -36,6 +36,7 @@ from donations.models import (
     DonorKind,
     PublicDisplay,
     donor_public_name,
+    goods_value,
 )
 from redcross import pagination
 from redcross.models import Branch
@@ -227,11 +228,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return pagination.decode_cursor(cursor, salt=_CURSOR_SALT)
 
 
-def _goods(items: list[DonationItem]) -> tuple[str, Decimal | None]:
-    summary = "、".join(f"{item.name}{item.quantity.normalize():f}{item.unit}" for item in items[:3])
+def _goods(items: list[tuple]) -> tuple[str, Decimal | None]:
+    """The goods lines (name, quantity, unit, unit value, value basis) as the roll shows them."""
+    summary = "、".join(f"{name}{quantity.normalize():f}{unit}" for name, quantity, unit, _v, _b in items[:3])
     if len(items) > 3:
         summary += _("等")
-    values = [item.value for item in items]
+    values = [goods_value(quantity, unit_value, basis) for _n, quantity, _u, unit_value, basis in items]
     if not items or any(v is None for v in values):
         return summary, None
     return summary, sum(values, Decimal("0.00"))
@@ -249,15 +251,14 @@ def honor_roll_rows(donations: QuerySet[Donation]) -> list[HonorRollRow]:
     # plain tuples of only the public columns: no model instances (a third of a surge page's
     # time went to building them) and no encrypted ID number read for a public row
     found = list(donations.values_list(*_ROW_COLUMNS))
-    goods: dict[int, list[DonationItem]] = {}
+    goods: dict[int, list[tuple]] = {}
     in_kind = [values[0] for values in found if values[3] == DonationKind.IN_KIND]
     if in_kind:
-        for item in (
-            DonationItem.objects.filter(donation_id__in=in_kind)
-            .only("id", "donation_id", "name", "quantity", "unit", "unit_value", "value_basis")
-            .order_by("id")
+        lines = DonationItem.objects.filter(donation_id__in=in_kind).order_by("id")
+        for donation_id, *line in lines.values_list(
+            "donation_id", "name", "quantity", "unit", "unit_value", "value_basis"
         ):
-            goods.setdefault(item.donation_id, []).append(item)
+            goods.setdefault(donation_id, []).append(tuple(line))
     kind_labels = {value: str(label) for value, label in DonationKind.choices}
     channel_categories = {value: str(label) for value, label in CHANNEL_CATEGORY.items()}
     other_channel = _("其他")

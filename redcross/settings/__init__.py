@@ -182,6 +182,17 @@ else:
     for _folder in (_queue_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
 
+# Page frames (header, navigation, footer, filter forms) hold no donation data and are the same
+# for every visitor of a language: each web process keeps them in its own memory, so a surge
+# page renders only its rows (``{% cache FRAGMENT_SECONDS ... using="fragments" %}``).
+FRAGMENT_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", default=60)
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "redcross-fragments",
+    "TIMEOUT": FRAGMENT_SECONDS,
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True  # tasks write their outcome to the database

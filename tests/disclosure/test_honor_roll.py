@@ -243,3 +243,21 @@ def test_directed_recipient_is_shown(client, city):
     gift = confirmed(branch=city, designated_recipient=hospital, amount="500.00")
     text = client.get(ROLL).content.decode()
     assert gift.serial in text and "定向：澜州市第一人民医院" in text
+
+
+def test_the_cached_page_frame_never_mixes_languages_paths_or_filters(client, gifts):
+    # the header, navigation, footer and filter form come from each process's fragment cache;
+    # what differs between visitors (language, the path the language switch returns to, the
+    # chosen filters) must never leak from one request into another
+    chinese = client.get(ROLL, {"q": "澜州"}).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(ROLL, {"q": "张思远"}).content.decode()
+    assert 'lang="zh-hans"' in chinese and "爱心榜单" in chinese and "Honour roll" not in chinese
+    assert 'lang="en"' in english and "Honour roll" in english and ">爱心榜单<" not in english
+    assert 'name="next" type="hidden" value="/disclosure/?q=%E5%BC%A0%E6%80%9D%E8%BF%9C"' in english
+    assert 'id="q" name="q" type="search" maxlength="60" value="张思远"' in english
+    client.cookies["django_language"] = "zh-hans"
+    again = client.get(ROLL, {"q": "澜州", "kind": "cash"}).content.decode()
+    assert 'value="澜州"' in again and '<option value="cash" selected>' in again
+    assert 'value="/disclosure/?q=%E6%BE%9C%E5%B7%9E&amp;kind=cash"' in again
+    assert "张思远" not in again.split("<main", 1)[1].split("<table", 1)[0]
