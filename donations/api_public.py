@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
@@ -44,6 +50,26 @@ class PublicViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
     throttle_classes = [PublicThrottle]
     pagination_class = None
+
+
+REFUSED = OpenApiResponse(
+    response=OpenApiTypes.OBJECT, description="A filter or cursor refused: each field named with its message"
+)
+NOT_FOUND = OpenApiResponse(response=OpenApiTypes.OBJECT, description="No such public record")
+
+
+def page_of(serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """One page of a cursor-paged list: ``{"results": [...], "next": "<cursor or empty>"}``.
+
+    Marked ``many=False``: drf-spectacular would otherwise document a list action's answer as
+    an array of pages, which is not what the API sends."""
+    page = extend_schema_serializer(many=False)(
+        type(name, (serializers.Serializer,), {
+            "results": serializer(many=True),
+            "next": serializers.CharField(allow_blank=True, help_text="下一页的 cursor；最后一页为空"),
+        })
+    )  # fmt: skip
+    return page()
 
 
 def _django_to_drf(error: DjangoValidationError) -> ValidationError:
@@ -102,10 +128,7 @@ class PublicDonationViewSet(PublicViewSet):
 
     @extend_schema(
         parameters=ROLL_PARAMETERS,
-        responses=inline_serializer(
-            "PublicDonationPage",
-            {"results": PublicDonationSerializer(many=True), "next": serializers.CharField(allow_blank=True)},
-        ),
+        responses={200: page_of(PublicDonationSerializer, "PublicDonationPage"), 400: REFUSED},
     )
     def list(self, request):
         try:
@@ -117,10 +140,13 @@ class PublicDonationViewSet(PublicViewSet):
         return Response({"results": PublicDonationSerializer(rows, many=True).data, "next": page.next_cursor})
 
     @extend_schema(
-        responses=inline_serializer(
-            "PublicDonationDetail",
-            {"donation": PublicDonationSerializer(), "trace": PublicTraceStepSerializer(many=True)},
-        )
+        responses={
+            200: inline_serializer(
+                "PublicDonationDetail",
+                {"donation": PublicDonationSerializer(), "trace": PublicTraceStepSerializer(many=True)},
+            ),
+            404: NOT_FOUND,
+        },
     )
     def retrieve(self, request, serial: str = ""):
         donations = Donation.objects.filter(serial=serial.upper(), status=DonationStatus.CONFIRMED)
@@ -186,10 +212,13 @@ class PublicCampaignViewSet(PublicViewSet):
         return Response(PublicCampaignTotalsSerializer(campaigns, many=True).data)
 
     @extend_schema(
-        responses=inline_serializer(
-            "PublicCampaignDetail",
-            {"campaign": PublicCampaignSerializer(), "books": PublicCampaignBooksSerializer()},
-        )
+        responses={
+            200: inline_serializer(
+                "PublicCampaignDetail",
+                {"campaign": PublicCampaignSerializer(), "books": PublicCampaignBooksSerializer()},
+            ),
+            404: NOT_FOUND,
+        },
     )
     def retrieve(self, request, slug: str = ""):
         campaign = Campaign.objects.select_related("branch").filter(slug=slug).first()
@@ -237,10 +266,7 @@ class PublicAllocationViewSet(PublicViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("campaign", str, description="募捐活动 slug"), OpenApiParameter("cursor", str)],
-        responses=inline_serializer(
-            "PublicAllocationPage",
-            {"results": PublicAllocationSerializer(many=True), "next": serializers.CharField(allow_blank=True)},
-        ),
+        responses={200: page_of(PublicAllocationSerializer, "PublicAllocationPage"), 400: REFUSED},
     )
     def list(self, request):
         allocations = Allocation.objects.filter(status=AllocationStatus.CONFIRMED)
@@ -305,10 +331,7 @@ class PublicBulletinViewSet(PublicViewSet):
             OpenApiParameter("branch", str, description="发布组织代码"),
             OpenApiParameter("cursor", str),
         ],
-        responses=inline_serializer(
-            "PublicBulletinPage",
-            {"results": PublicBulletinSerializer(many=True), "next": serializers.CharField(allow_blank=True)},
-        ),
+        responses={200: page_of(PublicBulletinSerializer, "PublicBulletinPage"), 400: REFUSED},
     )
     def list(self, request):
         from donations.selectors.disclosure import archive_filters, bulletin_archive_page
@@ -323,9 +346,12 @@ class PublicBulletinViewSet(PublicViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses=inline_serializer(
-            "PublicBulletinDetail", {"bulletin": PublicBulletinSerializer(), "content": serializers.JSONField()}
-        ),
+        responses={
+            200: inline_serializer(
+                "PublicBulletinDetail", {"bulletin": PublicBulletinSerializer(), "content": serializers.JSONField()}
+            ),
+            404: NOT_FOUND,
+        },
     )
     def retrieve(self, request, pk: str = ""):
         from donations.models import Bulletin, BulletinStatus

@@ -32,3 +32,5 @@ urlpatterns = [
     path("api/", include(router.urls)),
 ]
 # Media files (receipts, attachments) are never served from a public URL: views check access.
+
+handler404 = "redcross.views.page_not_found"

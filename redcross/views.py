@@ -5,12 +5,22 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language as django_set_language
+from rest_framework.exceptions import NotFound
 
 from redcross.navigation import public_sections
 from redcross.selectors import city_branch, public_branch_directory
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A 404 in the API's own format under /api/ (a client reads JSON there, also for a URL no
+    route matches); the site's page everywhere else."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def home(request: HttpRequest) -> HttpResponse:

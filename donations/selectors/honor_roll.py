@@ -131,13 +131,22 @@ class HonorRollPage:
     next_cursor: str = ""
 
 
+# the dates a filter may name: a day at either end of the calendar overflows once the time zone
+# or the day after is applied (9999-12-31 + 1 day, 0001-01-01 00:00 +08:00 in UTC)
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
 def _parse_date(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError:
         raise ValidationError({name: [_("日期格式应为 YYYY-MM-DD")]}) from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError({name: [_("日期应在 1900-01-01 至 2999-12-31 之间")]})
+    return day
 
 
 def honor_roll_filters(params) -> HonorRollFilters:

@@ -261,3 +261,13 @@ def test_the_cached_page_frame_never_mixes_languages_paths_or_filters(client, gi
     assert 'value="澜州"' in again and '<option value="cash" selected>' in again
     assert 'value="/disclosure/?q=%E6%BE%9C%E5%B7%9E&amp;kind=cash"' in again
     assert "张思远" not in again.split("<main", 1)[1].split("<table", 1)[0]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_overflowed(client, gifts, name, day):
+    # 9999-12-31 + 1 day and 0001-01-01 00:00 +08:00 in UTC overflow Python's dates (found by schemathesis)
+    assert client.get(ROLL, {name: day}).status_code == 400
+    response = client.get("/api/public/donations/", {name: day})
+    assert response.status_code == 400 and name in response.json()
+    assert client.get(ROLL, {name: "2999-12-31"}).status_code == 200

@@ -114,3 +114,14 @@ def test_admin_offers_the_language_switch(client, branch_tree):
     client.force_login(StaffFactory(branch=branch_tree["city"], is_superuser=True))
     page = client.get(reverse("admin:index")).content.decode()
     assert 'name="language" value="en"' in page
+
+
+def test_a_missing_page_is_the_sites_404_and_a_missing_api_address_answers_json(client):
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "页面不存在" in page.content.decode() and 'class="site-header"' in page.content.decode()
+    # routes whose id cannot match (too long, wrong characters) and unknown paths under /api/
+    for url in ("/api/public/bulletins/99999999999999999999999/", "/api/public/nothing/", "/api/nothing/"):
+        response = client.get(url)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", url
+        assert "detail" in response.json()
