@@ -50,6 +50,9 @@ def check_database() -> None:
         raise ConfigurationError(
             f"DATABASE_URL: cannot connect to {_describe_database(connection.settings_dict)} ({reason})"
         ) from None
+    # a probe only: gunicorn (preload_app) and Celery fork after this, and a connection open
+    # here would be one socket shared by every worker process
+    connection.close()
 
 
 def run_management_command(argv: Sequence[str]) -> None:
