@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from donations.models import DonationStatus, PublicDisplay
-from donations.selectors.honor_roll import encode_cursor
+from donations.selectors.honor_roll import HonorRollFilters, encode_cursor
 from donations.services.allocations import cash_pool_rebuild
 from tests.donations.factories import (
     CampaignFactory,
@@ -124,17 +124,18 @@ def test_filters_campaign_kind_dates_and_branch_subtree(client, branch_tree, gif
     assert "没有符合条件的捐赠" in client.get(ROLL, {"from": future}).content.decode()
 
 
-def test_keyset_pages_cover_every_gift_once(client, city, monkeypatch):
+def test_keyset_pages_cover_every_gift_once(client, city):
     from donations.selectors import honor_roll
 
-    monkeypatch.setattr(honor_roll, "PAGE_SIZE", 3)
     start = timezone.now() - timedelta(days=1)
     same_time = start + timedelta(hours=1)
     serials = {confirmed(branch=city, received_at=same_time if n % 2 else start + timedelta(minutes=n)).serial
                for n in range(8)}  # fmt: skip
     seen, params = [], {}
     for _ in range(10):
-        page = honor_roll.honor_roll_page(honor_roll.honor_roll_filters(params), cursor=params.get("cursor", ""))
+        page = honor_roll.honor_roll_page(
+            honor_roll.honor_roll_filters(params), cursor=params.get("cursor", ""), size=3
+        )
         seen += [row.serial for row in page.rows]
         if not page.next_cursor:
             break
@@ -271,3 +272,41 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_overflowed(client, gi
     response = client.get("/api/public/donations/", {name: day})
     assert response.status_code == 400 and name in response.json()
     assert client.get(ROLL, {name: "2999-12-31"}).status_code == 200
+
+
+def test_the_compiled_surge_roll_gives_the_orm_rows_page_by_page(city):
+    """The unfiltered roll runs SQL compiled once per process (redcross.compiled); every page of it,
+    goods, directed gifts and masked names included, must equal what the ORM path reads."""
+    from donations.selectors.honor_roll import _filtered, before, honor_roll_page, honor_roll_rows
+
+    start = timezone.now() - timedelta(days=2)
+    recipient = RecipientFactory(branch=city, name="澜州市第一人民医院")
+    for n in range(11):
+        at = start + timedelta(minutes=n // 2)  # pairs at the same moment: the id breaks the tie
+        if n % 3 == 0:
+            goods = InKindDonationFactory(branch=city, status=DonationStatus.CONFIRMED, received_at=at)
+            DonationItemFactory(donation=goods, name="口罩", unit_value="1.50", value_basis="invoice")
+            DonationItemFactory(donation=goods, name="防护服")
+        else:
+            confirmed(branch=city, received_at=at, amount=f"{n}.25",
+                      designated_recipient=recipient if n == 4 else None,
+                      donor=PersonDonorFactory(branch=city, name="欧阳明轩"))  # fmt: skip
+    cursor, pages, last = "", 0, None
+    everything = HonorRollFilters()
+    while True:
+        page = honor_roll_page(everything, cursor=cursor, size=4)
+        orm = _filtered(everything)
+        if last is not None:
+            orm = orm.filter(before(last.received_at, last.pk))
+        expected = honor_roll_rows(orm.order_by("-received_at", "-id")[:5])[:4]
+        assert page.rows == expected and page.rows, pages
+        pages += 1
+        if not page.next_cursor:
+            break
+        cursor, last = page.next_cursor, page.rows[-1]
+    assert pages == 3
+    shown = honor_roll_page(everything).rows
+    assert sum("口罩" in row.goods_summary and "防护服" in row.goods_summary for row in shown) == 4
+    assert {row.donor_name for row in shown if row.amount is not None} == {"欧阳**"}
+    assert any(row.designated_recipient == "澜州市第一人民医院" for row in shown)
+    assert all(isinstance(row.received_at, datetime) and row.received_at.tzinfo for row in shown)
