@@ -24,11 +24,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -67,12 +64,6 @@ def _db_ms(function, repeat: int = 20) -> float:
     return statistics.median(timings)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -83,31 +74,19 @@ def _database_url() -> str:
 
 
 def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[str, float] | None:
+    from bench.serve import gunicorn_serving
+
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
-    port = _free_port()
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "redcross.settings_test",
         "DATABASE_URL": _database_url(),
         "HONOR_ROLL_CACHE_SECONDS": str(cache_seconds),
-        "PYTHONPATH": str(ROOT),
     }
     # the production settings (redcross/gunicorn.conf.py), on a free port
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "redcross" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    try:
+    with gunicorn_serving(workers=workers, env=env) as port:
         url = f"http://127.0.0.1:{port}/disclosure/"
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.2)
         # warm every worker (imports, connections, the cached filter choices)
         subprocess.run([wrk, "-t1", "-c4", "-d2s", url], capture_output=True, check=False)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -117,18 +96,15 @@ def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[s
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         os.unlink(script.name)
-        found = re.search(r"BENCH rps=([\d.]+) p95_ms=([\d.]+) p50_ms=([\d.]+) errors=(\d+)", result.stdout)
-        if not found:
-            raise RuntimeError(f"wrk gave no figures: {result.stdout[-500:]} {result.stderr[-500:]}")
-        return {
-            "rps": float(found.group(1)),
-            "p95": float(found.group(2)),
-            "p50": float(found.group(3)),
-            "errors": int(found.group(4)),
-        }
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+    found = re.search(r"BENCH rps=([\d.]+) p95_ms=([\d.]+) p50_ms=([\d.]+) errors=(\d+)", result.stdout)
+    if not found:
+        raise RuntimeError(f"wrk gave no figures: {result.stdout[-500:]} {result.stderr[-500:]}")
+    return {
+        "rps": float(found.group(1)),
+        "p95": float(found.group(2)),
+        "p50": float(found.group(3)),
+        "errors": int(found.group(4)),
+    }
 
 
 def run() -> Iterator[tuple[str, str, str]]:

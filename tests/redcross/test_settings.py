@@ -124,30 +124,15 @@ def test_the_start_up_database_check_leaves_no_connection_for_forked_workers_to_
     assert connection.connection is None
 
 
-def test_gunicorn_with_the_production_config_serves_from_several_workers(tmp_path):
+def test_gunicorn_with_the_production_config_serves_from_several_workers():
     """preload_app forks workers from a master that has loaded Django: each must get its own
     database connection (a shared one was a single socket for all of them)."""
     import concurrent.futures
-    import socket
-    import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "redcross.settings_test", "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "redcross" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", "3"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+    from bench.serve import gunicorn_serving
+
+    with gunicorn_serving(workers=3, env={"DJANGO_SETTINGS_MODULE": "redcross.settings_test"}) as port:
 
         def health(_n: int) -> bytes:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
@@ -155,7 +140,4 @@ def test_gunicorn_with_the_production_config_serves_from_several_workers(tmp_pat
 
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
             answers = list(pool.map(health, range(120)))
-        assert answers == [b'{"database": "ok"}'] * 120
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
+    assert answers == [b'{"database": "ok"}'] * 120
