@@ -64,24 +64,15 @@ def _db_ms(function, repeat: int = 20) -> float:
     return statistics.median(timings)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[str, float] | None:
-    from bench.serve import gunicorn_serving
+    from bench.serve import database_url, gunicorn_serving
 
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
     env = {
         "DJANGO_SETTINGS_MODULE": "redcross.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "HONOR_ROLL_CACHE_SECONDS": str(cache_seconds),
     }
     # the production settings (redcross/gunicorn.conf.py), on a free port

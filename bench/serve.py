@@ -16,6 +16,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def database_url() -> str:
+    """The URL of the database this process uses (the test or bench database), for a server."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
 @contextlib.contextmanager
 def gunicorn_serving(*, workers: int, env: Mapping[str, str] | None = None) -> Iterator[int]:
     """Start gunicorn with redcross/gunicorn.conf.py, wait until it accepts, yield its port."""
@@ -30,6 +42,8 @@ def gunicorn_serving(*, workers: int, env: Mapping[str, str] | None = None) -> I
     )  # fmt: skip
     try:
         for _ in range(100):
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped: {server.stderr.read().decode()[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break

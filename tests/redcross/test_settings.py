@@ -124,15 +124,17 @@ def test_the_start_up_database_check_leaves_no_connection_for_forked_workers_to_
     assert connection.connection is None
 
 
+@pytest.mark.django_db  # the test database exists, for the server to connect to
 def test_gunicorn_with_the_production_config_serves_from_several_workers():
     """preload_app forks workers from a master that has loaded Django: each must get its own
     database connection (a shared one was a single socket for all of them)."""
     import concurrent.futures
     import urllib.request
 
-    from bench.serve import gunicorn_serving
+    from bench.serve import database_url, gunicorn_serving
 
-    with gunicorn_serving(workers=3, env={"DJANGO_SETTINGS_MODULE": "redcross.settings_test"}) as port:
+    env = {"DJANGO_SETTINGS_MODULE": "redcross.settings_test", "DATABASE_URL": database_url()}
+    with gunicorn_serving(workers=3, env=env) as port:
 
         def health(_n: int) -> bytes:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
