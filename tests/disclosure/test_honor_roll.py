@@ -310,3 +310,19 @@ def test_the_compiled_surge_roll_gives_the_orm_rows_page_by_page(city):
     assert {row.donor_name for row in shown if row.amount is not None} == {"欧阳**"}
     assert any(row.designated_recipient == "澜州市第一人民医院" for row in shown)
     assert all(isinstance(row.received_at, datetime) and row.received_at.tzinfo for row in shown)
+
+
+def test_markup_in_names_is_shown_as_text_on_the_roll(client, city):
+    # the rows are built in Python (honor_roll_rows_html), not by the autoescaping template
+    evil = '<img src=x onerror=alert(1)>"&'
+    campaign = CampaignFactory(branch=city, name=f"活动{evil}", slug="evil-campaign")
+    recipient = RecipientFactory(branch=city, name=f"医院{evil}")
+    confirmed(branch=city, campaign=campaign, designated_recipient=recipient,
+              donor=OrganisationDonorFactory(branch=city, name=f"公司{evil}"))  # fmt: skip
+    goods = InKindDonationFactory(branch=city, campaign=campaign, status=DonationStatus.CONFIRMED)
+    DonationItemFactory(donation=goods, name=f"物资{evil}")
+    page = client.get(ROLL).content.decode()
+    assert "<img src=x" not in page and "onerror=alert(1)>" not in page
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&quot;&amp;"
+    for shown in (f"公司{escaped}", f"活动{escaped}", f"医院{escaped}", f"物资{escaped}"):
+        assert shown in page, shown
