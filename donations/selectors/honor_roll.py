@@ -161,11 +161,10 @@ def honor_roll_filters(params) -> HonorRollFilters:
     for name in ("q", "campaign", "kind", "branch", "from", "to", "cursor"):
         if "\x00" in (params.get(name) or ""):
             raise ValidationError({name: [_("含有无效字符")]})  # PostgreSQL refuses NUL in text
-    choices = filter_choices()
     campaign = None
     slug = (params.get("campaign") or "").strip()
     if slug:
-        campaign = choices["campaigns"].get(slug) or _campaign_choice(slug[:80])
+        campaign = filter_choices()["campaigns"].get(slug) or _campaign_choice(slug[:80])
         if campaign is None:
             raise ValidationError({"campaign": [_("没有这个募捐活动")]})
     kind = (params.get("kind") or "").strip()
@@ -174,7 +173,7 @@ def honor_roll_filters(params) -> HonorRollFilters:
     branch = None
     code = (params.get("branch") or "").strip()
     if code:
-        branch = choices["branches"].get(code)
+        branch = filter_choices()["branches"].get(code)
         if branch is None:
             raise ValidationError({"branch": [_("没有这个组织")]})
     date_from = _parse_date((params.get("from") or "").strip(), "from")
