@@ -83,13 +83,13 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
         page = honor_roll_page(filters, cursor=cursor)
     except ValidationError as error:
         return _bad_request(request, error)
-    choices = filter_choices()
     context = {
         "page": page,
         "filters": filters,
         "query": urlencode(filters.as_query()),
-        "campaigns": list(choices["campaigns"].values())[:50],
-        "branches": list(choices["branches"].values()),
+        # called by the template only when the filter form's fragment is not cached
+        "campaigns": lambda: list(filter_choices()["campaigns"].values())[:50],
+        "branches": lambda: list(filter_choices()["branches"].values()),
         "kinds": [("cash", _("捐款")), ("in_kind", _("捐物"))],
         "is_first_page": not cursor,
         # one reverse() per page instead of two per row

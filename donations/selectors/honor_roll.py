@@ -87,7 +87,7 @@ def filter_choices() -> dict[str, dict[str, Choice]]:
         }
         return {"campaigns": campaigns, "branches": branches}
 
-    # read twice by every public list request: kept in each process's memory (the fragments
+    # read by filtered lists and the filter forms: kept in each process's memory (the fragments
     # cache) rather than fetched from Redis each time; a new campaign shows within a minute
     return caches["fragments"].get_or_set("disclosure:honor-roll:choices", load, settings.FRAGMENT_SECONDS)
 
@@ -288,34 +288,29 @@ def _unfiltered_roll(cursor: tuple[datetime, int] | None, size: int) -> list[Hon
     else:
         placeholders = values = {}
     found = compiled_values(_roll_queryset, shape=shape, placeholders=placeholders, values=values)
-    in_kind = [columns[0] for columns in found if columns[3] == DonationKind.IN_KIND]
-    lines = []
-    if in_kind:
-        names = [f"id{n}" for n in range(len(in_kind))]
-        lines = compiled_values(
-            _goods_queryset,
-            shape=len(in_kind),
-            placeholders={name: _PK - n for n, name in enumerate(names)},
-            values=dict(zip(names, in_kind, strict=True)),
-        )
-    return _rows(found, lines)
+    return _rows(found, compiled=True)
 
 
 def honor_roll_rows(donations: QuerySet[Donation]) -> list[HonorRollRow]:
     """The public rows of these donations (1 query, 2 when the rows include goods)."""
     # plain tuples of only the public columns: no model instances (a third of a surge page's
     # time went to building them) and no encrypted ID number read for a public row
-    found = list(donations.values_list(*_ROW_COLUMNS))
+    return _rows(list(donations.values_list(*_ROW_COLUMNS)), compiled=False)
+
+
+def _goods_lines(in_kind: list[int], *, compiled: bool):
+    """The goods lines of these in-kind donations, by the compiled SQL or the ORM."""
+    names = {f"id{n}": pk for n, pk in enumerate(in_kind)}
+    if not compiled:
+        return _goods_queryset(len(in_kind), **names)
+    placeholders = {name: _PK - n for n, name in enumerate(names)}
+    return compiled_values(_goods_queryset, shape=len(in_kind), placeholders=placeholders, values=names)
+
+
+def _rows(found: list[tuple], *, compiled: bool) -> list[HonorRollRow]:
     in_kind = [columns[0] for columns in found if columns[3] == DonationKind.IN_KIND]
-    lines = []
-    if in_kind:
-        lines = DonationItem.objects.filter(donation_id__in=in_kind).order_by("id").values_list(*_GOODS_COLUMNS)
-    return _rows(found, lines)
-
-
-def _rows(found: list[tuple], lines) -> list[HonorRollRow]:
     goods: dict[int, list[tuple]] = {}
-    for donation_id, *line in lines:
+    for donation_id, *line in _goods_lines(in_kind, compiled=compiled) if in_kind else ():
         goods.setdefault(donation_id, []).append(tuple(line))
     kind_labels = {value: str(label) for value, label in DonationKind.choices}
     channel_categories = {value: str(label) for value, label in CHANNEL_CATEGORY.items()}

@@ -254,6 +254,8 @@ def test_the_cached_page_frame_never_mixes_languages_paths_or_filters(client, gi
     client.cookies["django_language"] = "en"
     english = client.get(ROLL, {"q": "张思远"}).content.decode()
     assert 'lang="zh-hans"' in chinese and "爱心榜单" in chinese and "Honour roll" not in chinese
+    # the filter form's option lists are read only when its fragment is rendered
+    assert '<option value="anti-epidemic">抗疫专项募捐</option>' in chinese
     assert 'lang="en"' in english and "Honour roll" in english and ">爱心榜单<" not in english
     assert 'name="next" type="hidden" value="/disclosure/?q=%E5%BC%A0%E6%80%9D%E8%BF%9C"' in english
     assert 'id="q" name="q" type="search" maxlength="60" value="张思远"' in english
