@@ -7,7 +7,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,9 +180,11 @@ def test_a_cursor_past_the_end_is_an_empty_page(client, gifts):
 
 def test_page_reads_at_most_three_queries(client, city, django_assert_max_num_queries):
     campaign = CampaignFactory(branch=city, slug="many")
+    hospital = RecipientFactory(branch=city)
     for n in range(60):
         if n % 3:
-            confirmed(branch=city, campaign=campaign, donor=OrganisationDonorFactory(branch=city))
+            confirmed(branch=city, campaign=campaign, donor=OrganisationDonorFactory(branch=city),
+                      designated_recipient=hospital if n % 5 == 0 else None)  # fmt: skip
         else:
             goods = InKindDonationFactory(branch=city, campaign=campaign, status=DonationStatus.CONFIRMED)
             DonationItemFactory(donation=goods)
@@ -192,8 +194,9 @@ def test_page_reads_at_most_three_queries(client, city, django_assert_max_num_qu
         with django_assert_max_num_queries(3):
             assert client.get(ROLL, params).status_code == 200
     cache.clear()
+    caches["fragments"].clear()  # with the names of campaigns and recipients the unfiltered roll reads
     client.get(ROLL, {"kind": "cash"})  # the portal's facts and the filter choices are cached for minutes
-    with django_assert_max_num_queries(3):  # filling the page cache: rows, goods lines
+    with django_assert_max_num_queries(3):  # filling the page cache: rows, goods lines, names
         first = client.get(ROLL).content
     with django_assert_max_num_queries(0):  # the unfiltered first page from the cache
         again = client.get(ROLL).content
@@ -312,6 +315,35 @@ def test_the_compiled_surge_roll_gives_the_orm_rows_page_by_page(city):
     assert {row.donor_name for row in shown if row.amount is not None} == {"欧阳**"}
     assert any(row.designated_recipient == "澜州市第一人民医院" for row in shown)
     assert all(isinstance(row.received_at, datetime) and row.received_at.tzinfo for row in shown)
+
+
+def test_surge_roll_reads_names_from_each_process_and_follows_a_rename(city, django_assert_num_queries):
+    """The unfiltered roll reads campaigns and recipients as ids and their names from the fragments
+    cache (no four-table join to plan); a rename shows once that cache's minute has passed."""
+    from django.core.cache import caches
+
+    from donations.selectors.honor_roll import honor_roll_page
+
+    campaign = CampaignFactory(branch=city, name="旧活动名", slug="renamed")
+    hospital = RecipientFactory(branch=city, name="旧医院名")
+    confirmed(branch=city, campaign=campaign, designated_recipient=hospital, amount="5.00")
+    confirmed(branch=city, campaign=campaign, amount="6.00")
+    caches["fragments"].clear()
+    with django_assert_num_queries(2):  # the rows, then both names in one query
+        rows = honor_roll_page(HonorRollFilters()).rows
+    assert {(row.campaign, row.campaign_slug, row.designated_recipient) for row in rows} == {
+        ("旧活动名", "renamed", "旧医院名"),
+        ("旧活动名", "renamed", ""),
+    }
+    with django_assert_num_queries(1):  # the names are known now
+        honor_roll_page(HonorRollFilters())
+    campaign.name, hospital.name = "新活动名", "新医院名"
+    campaign.save()
+    hospital.save()
+    assert honor_roll_page(HonorRollFilters()).rows[0].campaign == "旧活动名"  # within the minute
+    caches["fragments"].clear()  # FRAGMENT_CACHE_SECONDS later
+    rows = honor_roll_page(HonorRollFilters()).rows
+    assert {(row.campaign, row.designated_recipient) for row in rows} == {("新活动名", "新医院名"), ("新活动名", "")}
 
 
 def test_markup_in_names_is_shown_as_text_on_the_roll(client, city):
