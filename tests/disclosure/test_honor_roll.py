@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from django.core.cache import cache, caches
@@ -344,6 +345,41 @@ def test_surge_roll_reads_names_from_each_process_and_follows_a_rename(city, dja
     caches["fragments"].clear()  # FRAGMENT_CACHE_SECONDS later
     rows = honor_roll_page(HonorRollFilters()).rows
     assert {(row.campaign, row.designated_recipient) for row in rows} == {("新活动名", "新医院名"), ("新活动名", "")}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_roll_from_its_page_shell_is_the_full_render_byte_for_byte(client, city, settings, language):
+    """The unfiltered roll is served from a shell rendered once per process (redcross.shell):
+    every page of it must be exactly what rendering the template for that request gives."""
+    from django.test import Client
+
+    settings.HONOR_ROLL_CACHE_SECONDS = 0
+    hospital = RecipientFactory(branch=city, name="澜州市第一人民医院")
+    for n in range(53):
+        if n % 7 == 0:
+            goods = InKindDonationFactory(branch=city, status=DonationStatus.CONFIRMED)
+            DonationItemFactory(donation=goods, name="口罩")
+        else:
+            confirmed(branch=city, amount=f"{n}.50", designated_recipient=hospital if n % 5 == 0 else None)
+    full = Client()  # a session cookie: the template is rendered for every request
+    full.cookies[settings.SESSION_COOKIE_NAME] = "no-such-session"
+    for visitor in (client, full):
+        visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    first = client.get(ROLL)
+    earlier_link = first.content.decode().split('rel="next" href="?cursor=', 1)[1].split('"', 1)[0]
+    cursor = unquote(earlier_link)
+    pages = [ROLL, f"{ROLL}?cursor={earlier_link}", f"{ROLL}?utm_source=<b>x</b>&amp;cursor={earlier_link}"]
+    for path in (*pages, *pages):  # twice: the second time every shell is already kept
+        shelled, rendered = client.get(path.replace("&amp;", "&")), full.get(path.replace("&amp;", "&"))
+        assert shelled.status_code == rendered.status_code == 200
+        assert shelled.content == rendered.content, path
+    shapes = {key for key in caches["fragments"]._cache if "honor-roll:shell" in key}
+    assert len(shapes) == 2  # the first page with more after it, a last page
+    last = client.get(ROLL, {"cursor": cursor}).content.decode()
+    assert last.count("<tr><td>") == 3 and ("回到最新" in last or "Back to the latest" in last)
+    assert "shellslot" not in last and 'value="/disclosure/?cursor=' in last
+    tagged = client.get(pages[2].replace("&amp;", "&")).content.decode()
+    assert 'value="/disclosure/?utm_source=%3Cb%3Ex%3C/b%3E&amp;cursor=' in tagged
 
 
 def test_markup_in_names_is_shown_as_text_on_the_roll(client, city):
