@@ -14,7 +14,9 @@ minute), since planning the four-table join cost PostgreSQL more than running it
 
 Name search matches only what the page displays in full: organisations (not anonymous) and
 persons who consented to full publication, so typing a masked person's full name finds
-nothing. Three or more characters use a trigram index on PostgreSQL (pg_trgm); one or two
+nothing. Three or more characters, on PostgreSQL, match the donor's public name as each gift
+carries it (``public_name``, kept by triggers: migration 0005): a common word walks the newest
+named gifts in one index, a rare or unknown one goes through a trigram index (pg_trgm). One or two
 characters match the start of the name through the name's b-tree index, which stays fast
 because a prefix is an index range.
 """
@@ -29,7 +31,9 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Value
+from django.db import connection
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -228,6 +232,10 @@ def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
         serial = query.upper()
         if len(serial) >= 8 and serial[:2].isalpha() and "-" in serial and serial.isascii():
             donations = donations.filter(serial=serial)
+        elif len(query) >= 3 and connection.vendor == "postgresql":
+            # the donor's public name as the gift carries it (migration 0005): no join to guess at
+            named = donations.alias(public_name=RawSQL('"donations_donation"."public_name"', (), CharField()))
+            donations = named.filter(public_name__isnull=False, public_name__icontains=query)
         elif len(query) >= 3:
             donations = donations.filter(searchable_donors(), donor__name__icontains=query)
         else:
@@ -414,7 +422,14 @@ def honor_roll_page(filters: HonorRollFilters, *, cursor: str = "", size: int = 
         donations = _filtered(filters)
         if position:
             donations = donations.filter(before(*position))
-        page = honor_roll_rows(donations.order_by("-received_at", "-id")[: size + 1])
+        donations = donations.order_by("-received_at", "-id")[: size + 1]
+        if filters.query and connection.vendor == "postgresql":
+            # a search finds its gifts through the trigram index, in no order: PostgreSQL joined the
+            # donor, campaign and recipient of every match before sorting (1,089 rows for
+            # "市医疗器", 7 ms); sorting the ids alone first leaves 51 rows to join
+            donations = Donation.objects.filter(pk__in=list(donations.values_list("pk", flat=True)))
+            donations = donations.order_by("-received_at", "-id")
+        page = honor_roll_rows(donations)
     more = len(page) > size
     page = page[:size]
     next_cursor = ""

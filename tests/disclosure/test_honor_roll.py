@@ -100,6 +100,36 @@ def test_name_search_matches_only_what_the_page_displays(client, gifts, query, f
     assert shown == found
 
 
+def test_name_search_follows_renames_withdrawn_consent_and_moved_gifts(client, city, gifts):
+    """On PostgreSQL each gift carries its donor's public name, kept by triggers (migration 0005):
+    whatever changes on the donor or the gift must change what a search finds, at once."""
+    from donations.models import Donation
+
+    def found(query: str) -> set[str]:
+        text = client.get(ROLL, {"q": query}).content.decode()
+        return {key for key, donation in gifts.items() if donation.serial in text}
+
+    company, consenting = gifts["company"].donor, gifts["consenting"].donor
+    company.name = "澜州新名称科技有限公司"
+    company.save()
+    assert found("明德科技") == set() and found("新名称科技") == {"company"}
+    consenting.public_display = PublicDisplay.MASKED  # consent withdrawn
+    consenting.save()
+    assert found("张思远") == set()
+    consenting.public_display = PublicDisplay.FULL
+    consenting.save()
+    assert found("张思远") == {"consenting"}
+    company.public_display = PublicDisplay.ANONYMOUS
+    company.save()
+    assert found("新名称科技") == set()
+    # a gift moved to another donor (a correction) is found under its new donor only
+    Donation.objects.filter(pk=gifts["masked"].pk).update(donor=consenting)
+    assert found("张思远") == {"consenting", "masked"}
+    # a new gift is found as soon as it is confirmed
+    later = confirmed(branch=city, donor=consenting, amount="3.00")
+    assert later.serial in client.get(ROLL, {"q": "张思远"}).content.decode()
+
+
 def test_search_by_serial(client, gifts):
     text = client.get(ROLL, {"q": gifts["masked"].serial.lower()}).content.decode()
     assert gifts["masked"].serial in text and gifts["company"].serial not in text

@@ -143,3 +143,15 @@ def test_gunicorn_with_the_production_config_serves_from_several_workers():
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
             answers = list(pool.map(health, range(120)))
     assert answers == [b'{"database": "ok"}'] * 120
+
+
+@pytest.mark.django_db
+def test_postgres_sessions_start_parallel_workers_only_for_large_queries():
+    # a gather took 8 ms to start here: with PostgreSQL's default cost a 50-row search page used one
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL session setting (CI runs the suite with DATABASE_URL)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW parallel_setup_cost")
+        assert cursor.fetchone()[0] == "20000"
