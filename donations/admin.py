@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -34,6 +35,7 @@ from donations.models import (
     DonationStatus,
     Donor,
     Receipt,
+    ReceiptCode,
     ReceiptStatus,
     Recipient,
 )
@@ -391,6 +393,40 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
             report=report,
             day=day,
         )
+
+
+@admin.register(ReceiptCode)
+class ReceiptCodeAdmin(BranchScopedAdmin):
+    """票据代码 per branch and year, registered by whoever may issue receipts; fixed once used."""
+
+    list_display = ("year", "branch", "code", "receipts_issued", "registered_at")
+    list_filter = ("year",)
+    search_fields = ("code", "branch__name")
+    list_select_related = ("branch",)
+
+    def get_queryset(self, request):
+        # receipts of the branch and year, counted in the list's one query
+        issued = (
+            Receipt.objects.filter(branch=OuterRef("branch"), year=OuterRef("year"))
+            .order_by()
+            .values("branch")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(issued=Coalesce(Subquery(issued), 0))
+
+    @admin.display(description=_("已开票据"))
+    def receipts_issued(self, obj: ReceiptCode) -> int:
+        return obj.issued
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and request.user.has_perm("donations.issue_receipt")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and request.user.has_perm("donations.issue_receipt")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a code once registered is part of the receipts' record
 
 
 @admin.register(Receipt)

@@ -1,4 +1,5 @@
-"""Demo data for donations: invented donors, a surge campaign, confirmed gifts, receipts.
+"""Demo data for donations: invented donors, a surge campaign, confirmed gifts, receipts (under an
+invented 票据代码 registered for the year).
 
 Called by ``python manage.py seed_demo``; idempotent (it does nothing once the demo
 campaign has gifts). Every name is invented.
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from donations.models import Campaign, CampaignKind, Donor, Recipient
+from donations.models import Campaign, CampaignKind, Donor, Receipt, ReceiptCode, Recipient
 from donations.services.campaigns import regular_campaign
 from donations.services.donors import DuplicateDonor, donor_register
 from donations.services.intake import donation_confirm, donation_register
@@ -91,6 +92,10 @@ def seed(stdout) -> None:
         stdout.write("donations: demo data already present")
         return
     regular = regular_campaign(city)
+    year = timezone.localdate().year
+    if not Receipt.objects.filter(branch=city, year=year).exists():
+        # an invented 票据代码 (no province uses 99), as the finance bureau would assign for the year
+        ReceiptCode.objects.get_or_create(branch=city, year=year, defaults={"code": f"9901{year % 100:02d}01"})
     recipients = [
         Recipient.objects.get_or_create(branch=city, name=name, defaults={"kind": kind})[0] for name, kind in RECIPIENTS
     ]

@@ -68,6 +68,7 @@ ROLES: tuple[Role, ...] = (
             ("donations", "confirm_*"),
             ("donations", "publish_*"),
             ("donations", "add_receipt*"),
+            ("donations", "change_receiptcode"),  # a typo mended before the year's first receipt
             ("donations", "issue_*"),
             ("donations", "reverse_*"),
             ("donations", "correct_*"),

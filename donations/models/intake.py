@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -467,6 +468,49 @@ class PdfStatus(models.TextChoices):
     PENDING = "pending", _("生成中")
     READY = "ready", _("已生成")
     FAILED = "failed", _("生成失败")
+
+
+class ReceiptCode(models.Model):
+    """The 票据代码 the finance bureau (财政部门) assigned to a branch for a year.
+
+    Receipts of that branch and year carry it. A year without one falls back to the branch's
+    code followed by the year (``<code><year>``), which keeps a demo or a new branch working.
+    Once a receipt of the year is issued, the year's code cannot change: a receipt is identified
+    by its code and number, and a year's numbers run on under one code.
+    """
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("开票组织"), on_delete=models.PROTECT, related_name="receipt_codes"
+    )
+    year = models.PositiveIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2999)])
+    code = models.CharField(
+        _("票据代码"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{4,20}$", _("票据代码由 4 至 20 位数字或大写字母组成"))],
+        help_text=_("财政部门编制的票据代码，按年度登记"),
+    )
+    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("票据代码")
+        verbose_name_plural = _("票据代码")
+        ordering = ["-year", "branch__path"]
+        constraints = [models.UniqueConstraint(fields=["branch", "year"], name="receipt_code_one_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.code}"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.branch_id or not self.year:
+            return
+        # receipts already issued for the year under another code (the fallback or an earlier one)
+        issued = Receipt.objects.filter(branch_id=self.branch_id, year=self.year).exclude(invoice_code=self.code)
+        if issued.exists():
+            raise ValidationError({"code": [_("该组织本年度已有票据按其他票据代码开具，票据代码不能再更改")]})
 
 
 class Receipt(models.Model):

@@ -22,6 +22,7 @@ from donations.models import (
     DonationStatus,
     PdfStatus,
     Receipt,
+    ReceiptCode,
     ReceiptReversal,
     ReceiptStatus,
 )
@@ -82,6 +83,13 @@ def _lines(donation: Donation) -> tuple[list[dict[str, str]], Decimal | None, st
     return lines, total, remark
 
 
+def receipt_invoice_code(branch: Branch, year: int) -> str:
+    """The 票据代码 of this branch's receipts in this year: the one registered for it
+    (``ReceiptCode``), else the branch's code followed by the year."""
+    registered = ReceiptCode.objects.filter(branch=branch, year=year).values_list("code", flat=True).first()
+    return registered or f"{branch.code}{year}"
+
+
 @transaction.atomic
 def receipt_issue(*, donation: Donation, by=None, remark: str = "", replaces: Receipt | None = None) -> Receipt:
     """Issue the receipt of a confirmed donation with the next gapless number of its branch and year.
@@ -107,7 +115,7 @@ def receipt_issue(*, donation: Donation, by=None, remark: str = "", replaces: Re
         branch=branch,
         year=year,
         number=number,
-        invoice_code=f"{branch.code}{year}",
+        invoice_code=receipt_invoice_code(branch, year),
         check_code=_check_code(branch.code, year, number, total),
         issued_at=timezone.now(),
         payer_name=donation.donor.name,

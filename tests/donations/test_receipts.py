@@ -17,7 +17,8 @@ from donations.services.receipts import (
     receipt_reverse,
     receipts_issue_pending,
 )
-from tests.donations.factories import OrganisationDonorFactory, PersonDonorFactory
+from tests.donations.factories import CampaignFactory, OrganisationDonorFactory, PersonDonorFactory
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,102 @@ def test_concurrent_issuance_twenty_receipts_gapless_and_same_donation_once(bran
     assert numbers == list(range(1, 22))
     assert len(errors) == 1  # the second issue of the same donation was refused
     assert Receipt.objects.filter(donation=donations[20], status=ReceiptStatus.VALID).count() == 1
+
+
+def test_receipts_carry_the_invoice_code_registered_for_their_branch_and_year(
+    client, clerk, reviewer, branch_tree, city, campaign
+):
+    from django.urls import reverse
+
+    from donations.models import ReceiptCode
+
+    year = timezone.localdate().year
+    ReceiptCode.objects.create(branch=city, year=year, code="33012601")
+    receipt = receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    assert receipt.invoice_code == "33012601" and str(receipt) == "33012601 00000001"
+    # the public verification page finds it by the registered code
+    verify = reverse(
+        "donations:receipt_verify", args=[receipt.invoice_code, receipt.number_display, receipt.check_code]
+    )
+    assert "33012601" in client.get(verify).content.decode()
+    # a branch that registered none keeps its code and the year
+    east = branch_tree["east"]
+    east_reviewer = StaffFactory(branch=east, roles=["finance_reviewer"])
+    east_campaign = CampaignFactory(branch=east, slug="east-relief")
+    gift = confirmed(StaffFactory(branch=east, roles=["donation_clerk"]), east_reviewer, east, east_campaign)
+    assert receipt_issue(donation=gift, by=east_reviewer).invoice_code == f"{east.code}{year}"
+
+
+def test_a_years_invoice_code_is_fixed_once_receipts_of_the_year_are_issued(clerk, reviewer, city, campaign):
+    from donations.models import ReceiptCode
+
+    year = timezone.localdate().year
+    receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)  # under the fallback
+    late = ReceiptCode(branch=city, year=year, code="33012601")
+    with pytest.raises(ValidationError, match="不能再更改"):
+        late.full_clean()
+    next_year = ReceiptCode(branch=city, year=year + 1, code="33012701")
+    next_year.full_clean()  # a year with no receipt yet
+    next_year.save()
+    next_year.code = "33012702"
+    next_year.full_clean()  # still unused: a typo can be mended
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"code": "3301 2601"}, "code"),
+        ({"code": "票据代码"}, "code"),
+        ({"code": "abc12345"}, "code"),  # lower case is not how the bureau prints it
+        ({"code": "1" * 21}, "code"),
+        ({"code": "<script>"}, "code"),
+        ({"code": ""}, "code"),
+        ({"year": 1999}, "year"),
+        ({"year": 30000}, "year"),
+    ],
+)
+def test_bad_invoice_codes_are_refused_naming_the_field(city, fields, field):
+    from donations.models import ReceiptCode
+
+    values = {"branch": city, "year": 2026, "code": "33012601", **fields}
+    with pytest.raises(ValidationError) as refused:
+        ReceiptCode(**values).full_clean()
+    assert field in refused.value.message_dict
+    assert not ReceiptCode.objects.exists()
+
+
+def test_one_code_per_branch_and_year_and_never_the_same_code_twice(branch_tree, city):
+    from donations.models import ReceiptCode
+
+    ReceiptCode.objects.create(branch=city, year=2026, code="33012601")
+    for values in (
+        {"branch": city, "year": 2026, "code": "33012699"},
+        {"branch": branch_tree["east"], "year": 2026, "code": "33012601"},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReceiptCode.objects.create(**values)
+
+
+def test_finance_registers_codes_in_the_admin_and_clerks_cannot(client, clerk, reviewer, city, campaign):
+    from django.urls import reverse
+
+    from donations.models import ReceiptCode
+
+    year = timezone.localdate().year
+    client.force_login(clerk)
+    assert client.get(reverse("admin:donations_receiptcode_add")).status_code == 403
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("admin:donations_receiptcode_add"), {"branch": city.pk, "year": year, "code": "33012601"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    receipt_issue(donation=confirmed(clerk, reviewer, city, campaign), by=reviewer)
+    listing = client.get(reverse("admin:donations_receiptcode_changelist")).content.decode()
+    assert "33012601" in listing and '<td class="field-receipts_issued">1</td>' in listing
+    code = ReceiptCode.objects.get()
+    changed = client.post(
+        reverse("admin:donations_receiptcode_change", args=[code.pk]),
+        {"branch": city.pk, "year": year, "code": "33012602"},
+    )
+    assert changed.status_code == 200 and "不能再更改" in changed.content.decode()
+    assert ReceiptCode.objects.get().code == "33012601"

@@ -44,6 +44,9 @@ def test_seed_demo_shows_donations_in_every_state(settings, no_pdf_rendering):
     assert Donation.objects.filter(kind="in_kind").exists()
     assert Donation.objects.filter(status=DonationStatus.REGISTERED).exists()  # waiting for the second signature
     assert Receipt.objects.exists()
+    # every demo receipt carries the invented 票据代码 registered for the year, not the fallback
+    codes = set(Receipt.objects.values_list("invoice_code", flat=True))
+    assert len(codes) == 1 and codes.pop().startswith("9901")
     call_command("seed_demo", stdout=StringIO())
     assert Donation.objects.count() == donations
 
