@@ -43,7 +43,7 @@ from donations.selectors import daily_intake_report
 from donations.services.campaigns import campaign_set_status
 from donations.services.donors import donor_find_duplicates
 from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
-from donations.services.receipts import receipt_issue, receipt_number_report, receipt_reverse
+from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
 from redcross.admin import BranchScopedAdmin, render_admin_page
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan
@@ -427,6 +427,12 @@ class ReceiptCodeAdmin(BranchScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a code once registered is part of the receipts' record
+
+    def save_model(self, request, obj, form, change):
+        if not self._in_scope(request, obj):
+            raise PermissionDenied
+        # checked again under the numbering lock: a receipt issued meanwhile refuses the change
+        receipt_code_save(receipt_code=obj, by=request.user)
 
 
 @admin.register(Receipt)

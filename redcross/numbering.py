@@ -42,6 +42,15 @@ def sequence_next_block(*, scope: str, count: int) -> int:
     return first
 
 
+def sequence_lock(*, scope: str) -> int:
+    """Lock ``scope``'s row without taking a number, until the transaction ends: for a change that
+    must not interleave with numbering (a year's 票据代码). Returns the last number handed out."""
+    if not connection.in_atomic_block:
+        raise NumberingError(_("编号必须在保存单据的事务内取得"))
+    NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
+    return NumberSequence.objects.select_for_update().values_list("last_number", flat=True).get(scope=scope)
+
+
 def sequence_current(*, scope: str) -> int:
     """The last number handed out in ``scope`` (0 if none): what an auditor must account for."""
     return NumberSequence.objects.filter(scope=scope).values_list("last_number", flat=True).first() or 0

@@ -29,7 +29,7 @@ from donations.models import (
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.money import capital_yuan, format_yuan
-from redcross.numbering import sequence_current, sequence_next
+from redcross.numbering import sequence_current, sequence_lock, sequence_next
 from redcross.scoping import ensure_branch_access
 
 CASH_ITEM_CODE = "0101"  # 货币性捐赠
@@ -83,6 +83,29 @@ def _lines(donation: Donation) -> tuple[list[dict[str, str]], Decimal | None, st
     return lines, total, remark
 
 
+def receipt_number_scope(branch: Branch, year: int) -> str:
+    """The numbering scope of a branch's receipts in a year (``redcross.numbering``)."""
+    return f"receipt:{branch.code}:{year}"
+
+
+@transaction.atomic
+def receipt_code_save(*, receipt_code: ReceiptCode, by) -> ReceiptCode:
+    """Register or mend a year's 票据代码 (``ReceiptCode``).
+
+    The check that no receipt of the year was issued under another code runs under the lock
+    the year's receipt numbers are drawn with, so no receipt can be issued between it and the save.
+    """
+    ensure_branch_access(by, receipt_code.branch_id)
+    if not by.has_perm("donations.issue_receipt"):
+        raise PermissionDenied(_("您没有开具捐赠票据的权限"))
+    branch = Branch.objects.get(pk=receipt_code.branch_id)
+    sequence_lock(scope=receipt_number_scope(branch, receipt_code.year))
+    receipt_code.full_clean()
+    with audit_context(user=by, reason="receipt_code_save"):
+        receipt_code.save()
+    return receipt_code
+
+
 def receipt_invoice_code(branch: Branch, year: int) -> str:
     """The 票据代码 of this branch's receipts in this year: the one registered for it
     (``ReceiptCode``), else the branch's code followed by the year."""
@@ -109,7 +132,7 @@ def receipt_issue(*, donation: Donation, by=None, remark: str = "", replaces: Re
     lines, total, auto_remark = _lines(donation)
     branch = donation.branch
     year = timezone.localdate().year
-    number = sequence_next(scope=f"receipt:{branch.code}:{year}")
+    number = sequence_next(scope=receipt_number_scope(branch, year))
     receipt = Receipt(
         donation=donation,
         branch=branch,
@@ -234,6 +257,6 @@ def receipt_number_report(*, branch: Branch, year: int) -> Iterator[NumberUse]:
     receipts = {
         r.number: r for r in Receipt.objects.filter(branch=branch, year=year).select_related("reversal", "donation")
     }
-    last = sequence_current(scope=f"receipt:{branch.code}:{year}")
+    last = sequence_current(scope=receipt_number_scope(branch, year))
     for number in range(1, max(last, max(receipts, default=0)) + 1):
         yield NumberUse(number=number, receipt=receipts.get(number))

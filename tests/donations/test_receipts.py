@@ -1,6 +1,7 @@
 """Receipts: issued only for confirmed gifts, gapless numbers, frozen, red reversal, one valid per donation."""
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -318,3 +319,63 @@ def test_finance_registers_codes_in_the_admin_and_clerks_cannot(client, clerk, r
     )
     assert changed.status_code == 200 and "不能再更改" in changed.content.decode()
     assert ReceiptCode.objects.get().code == "33012601"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_change_waits_for_a_receipt_being_issued_and_is_then_refused(branch_tree):
+    """The check that no receipt of the year exists runs under the numbering lock: a receipt
+    issued while a finance reviewer saves the year's code makes the save fail, never mix codes."""
+    from donations.models import ReceiptCode
+    from donations.services.receipts import receipt_code_save
+    from tests.donations.factories import CampaignFactory
+
+    city = branch_tree["city"]
+    clerk = StaffFactory(branch=city, roles=["donation_clerk"])
+    reviewer = StaffFactory(branch=city, roles=["finance_reviewer"])
+    donation = confirmed(clerk, reviewer, city, CampaignFactory(branch=city))
+    year = timezone.localdate().year
+    issuing, outcome = threading.Event(), {}
+
+    def issue():
+        try:
+            with transaction.atomic():
+                receipt_issue(donation=donation, by=reviewer)  # holds the year's numbering lock
+                issuing.set()
+                time.sleep(1.0)  # the code is saved meanwhile
+        finally:
+            issuing.set()
+            connections.close_all()
+
+    def register():
+        try:
+            issuing.wait(timeout=30)
+            receipt_code_save(receipt_code=ReceiptCode(branch=city, year=year, code="33012601"), by=reviewer)
+            outcome["saved"] = True
+        except ValidationError as refused:
+            outcome["refused"] = refused.message_dict
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=issue), threading.Thread(target=register)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert "code" in outcome.get("refused", {}), outcome
+    assert not ReceiptCode.objects.exists()
+    assert set(Receipt.objects.values_list("invoice_code", flat=True)) == {f"{city.code}{year}"}
+
+
+def test_only_finance_of_the_branch_saves_a_code(clerk, reviewer, branch_tree, city):
+    from donations.models import ReceiptCode
+    from donations.services.receipts import receipt_code_save
+
+    with pytest.raises(PermissionDenied):  # a clerk of the branch
+        receipt_code_save(receipt_code=ReceiptCode(branch=city, year=2026, code="33012601"), by=clerk)
+    west_finance = StaffFactory(branch=branch_tree["west"], roles=["finance_reviewer"])
+    with pytest.raises(PermissionDenied):  # finance of another branch
+        receipt_code_save(
+            receipt_code=ReceiptCode(branch=branch_tree["east"], year=2026, code="33012601"), by=west_finance
+        )
+    assert not ReceiptCode.objects.exists()
+    assert receipt_code_save(receipt_code=ReceiptCode(branch=city, year=2026, code="33012601"), by=reviewer).pk

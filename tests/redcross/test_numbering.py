@@ -8,6 +8,7 @@ from redcross.numbering import (
     NumberingError,
     format_serial,
     sequence_current,
+    sequence_lock,
     sequence_next,
     sequence_next_block,
     sequence_take,
@@ -119,3 +120,14 @@ def test_a_rolled_back_block_gives_its_numbers_back_and_empty_blocks_are_refused
         assert sequence_next(scope="rollback-block") == 3
         with pytest.raises(ValueError):
             sequence_next_block(scope="rollback-block", count=0)
+
+
+@pytest.mark.django_db
+def test_locking_a_scope_takes_no_number_and_needs_a_transaction():
+    with pytest.raises(NumberingError):
+        sequence_lock(scope="receipt:XA:2026")
+    sequence_take(scope="receipt:XA:2026")
+    with transaction.atomic():
+        assert sequence_lock(scope="receipt:XA:2026") == 1
+        assert sequence_lock(scope="receipt:XB:2026") == 0  # a scope never used gets its row
+    assert sequence_take(scope="receipt:XA:2026") == 2
