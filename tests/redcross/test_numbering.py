@@ -122,7 +122,7 @@ def test_a_rolled_back_block_gives_its_numbers_back_and_empty_blocks_are_refused
             sequence_next_block(scope="rollback-block", count=0)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_locking_a_scope_takes_no_number_and_needs_a_transaction():
     with pytest.raises(NumberingError):
         sequence_lock(scope="receipt:XA:2026")
