@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from donations.models import Campaign, Channel, Donation, DonationItem, DonationKind, Donor, Receipt, Recipient
+from donations.models import (
+    Attachment,
+    Campaign,
+    Channel,
+    Donation,
+    DonationItem,
+    DonationKind,
+    Donor,
+    Receipt,
+    Recipient,
+)
+from donations.services.evidence import donation_attachment_add
 from donations.services.intake import donation_confirm, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
@@ -86,6 +102,30 @@ class ServiceChecksPermissions(StaffModelPermissions):
     perms_map = {**StaffModelPermissions.perms_map, "POST": StaffModelPermissions.perms_map["GET"]}
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "name", "size", "uploaded_at"]
+        read_only_fields = fields
+
+    def get_name(self, attachment: Attachment) -> str:
+        return PurePath(attachment.file.name).name
+
+    def get_size(self, attachment: Attachment) -> int | None:
+        try:
+            return attachment.file.size
+        except OSError:  # the file went missing from storage: the record still lists it
+            return None
+
+
+class AttachmentInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Attachment.Kind.choices)
+    file = serializers.FileField(max_length=200, allow_empty_file=False, help_text="PDF, JPG or PNG")
+
+
 class DonationViewSet(
     BranchScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -114,6 +154,41 @@ class DonationViewSet(
         except DjangoValidationError as exc:
             _raise_as_drf(exc)
         return Response(DonationSerializer(donation).data)
+
+    @extend_schema(methods=["GET"], responses={200: AttachmentSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request={"multipart/form-data": AttachmentInput}, responses={201: AttachmentSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        permission_classes=[ServiceChecksPermissions],
+        pagination_class=None,
+    )
+    def attachments(self, request, pk=None):
+        """The donation's letters, agreements, bank slips and invoices; POST adds one (multipart)."""
+        donation = self.get_object()
+        if request.method == "GET":
+            return Response(AttachmentSerializer(donation.attachments.order_by("id"), many=True).data)
+        data = AttachmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            attachment = donation_attachment_add(donation=donation, by=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise_as_drf(exc)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})")
+    def attachment_file(self, request, pk=None, attachment_id=None):
+        """One attachment's file, as a download."""
+        attachment = self.get_object().attachments.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise NotFound
+        return FileResponse(
+            attachment.file.open("rb"), as_attachment=True, filename=PurePath(attachment.file.name).name
+        )
 
     @extend_schema(request=None, responses={201: ReceiptSerializer})
     @action(detail=True, methods=["post"], url_path="issue-receipt", permission_classes=[ServiceChecksPermissions])

@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from donations.api import ServiceChecksPermissions, _raise_as_drf
+from donations.api_evidence import evidence_action
 from donations.models import (
     Allocation,
     AllocationPlan,
@@ -348,6 +349,9 @@ class AllocationPlanViewSet(
     serializer_class = AllocationPlanSerializer
     filterset_fields = {"branch": ["exact"], "issued_on": ["exact", "gte", "lte"]}
     cursor_ordering = ("-id",)
+    attachment = evidence_action(
+        "attachment", permission="donations.add_allocationplan", branch_of=lambda plan: plan.branch_id
+    )
 
     @extend_schema(request=PlanInput, responses={201: AllocationPlanSerializer})
     def create(self, request):
@@ -384,6 +388,9 @@ class AllocationViewSet(
         "allocated_on": ["exact", "gte", "lte"],
     }
     cursor_ordering = ("-id",)
+    voucher = evidence_action(
+        "voucher", permission="donations.add_allocation", branch_of=lambda allocation: allocation.branch_id
+    )
 
     def _created(self, allocation: Allocation) -> Response:
         return Response(AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
@@ -439,6 +446,9 @@ class RecipientConfirmationViewSet(
     branch_field = "allocation__branch"
     filterset_fields = ["allocation"]
     cursor_ordering = ("-id",)
+    scan = evidence_action(
+        "scan", permission="donations.add_recipientconfirmation", branch_of=lambda signed: signed.allocation.branch_id
+    )
 
     @extend_schema(request=RecipientConfirmationInput, responses={201: RecipientConfirmationSerializer})
     def create(self, request):
@@ -467,6 +477,9 @@ class StockMovementViewSet(
         "moved_at": ["gte", "lte"],
     }
     cursor_ordering = ("-id",)
+    photos = evidence_action(
+        "photos", permission="donations.add_stockmovement", branch_of=lambda movement: movement.warehouse.branch_id
+    )
 
     def _created(self, *movements: StockMovement) -> Response:
         return Response(StockMovementSerializer(movements, many=True).data, status=status.HTTP_201_CREATED)

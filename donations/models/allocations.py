@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from donations.models.intake import Campaign, Donation, DonationItem, DonationKind, Recipient
 from redcross.models import Branch
 from redcross.money import MoneyField
+from redcross.uploads import validate_evidence_file
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
 
@@ -28,7 +29,9 @@ class AllocationPlan(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     issuing_body = models.CharField(_("发文机关"), max_length=120)
     issued_on = models.DateField(_("发文日期"))
-    attachment = models.FileField(_("方案文件"), upload_to="donations/plans/%Y/", blank=True)
+    attachment = models.FileField(
+        _("方案文件"), upload_to="donations/plans/%Y/", blank=True, validators=[validate_evidence_file]
+    )
     note = models.TextField(_("备注"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
@@ -110,7 +113,9 @@ class Allocation(models.Model):
     amount = MoneyField(_("拨付金额（元）"), null=True, blank=True)
     allocated_on = models.DateField(_("拨付日期"))
     voucher_number = models.CharField(_("付款凭证号"), max_length=60, blank=True)
-    voucher = models.FileField(_("付款凭证"), upload_to="donations/vouchers/%Y/", blank=True)
+    voucher = models.FileField(
+        _("付款凭证"), upload_to="donations/vouchers/%Y/", blank=True, validators=[validate_evidence_file]
+    )
     is_retroactive = models.BooleanField(_("补办手续"), default=False)
     status = models.CharField(
         _("状态"), max_length=12, choices=AllocationStatus.choices, default=AllocationStatus.REGISTERED
@@ -246,7 +251,9 @@ class RecipientConfirmation(models.Model):
     # goods: {"<source id>": "quantity received"}; cash: {} (the bank voucher is the proof)
     quantities_received = models.JSONField(_("实收数量"), default=dict, blank=True)
     amount_received = MoneyField(_("实收金额（元）"), null=True, blank=True)
-    scan = models.FileField(_("签收单扫描件"), upload_to="donations/confirmations/%Y/", blank=True)
+    scan = models.FileField(
+        _("签收单扫描件"), upload_to="donations/confirmations/%Y/", blank=True, validators=[validate_evidence_file]
+    )
     note = models.TextField(_("备注"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"

@@ -22,6 +22,7 @@ from redcross.encryption import EncryptedTextField, blind_index
 from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
 from redcross.models import Branch
 from redcross.money import MoneyField
+from redcross.uploads import validate_evidence_file
 from redcross.validators import validate_cn_phone, validate_uscc
 
 # certificate verification codes: readable, no 0/O/1/I, 10 characters (~50 bits)
@@ -426,7 +427,7 @@ class Attachment(models.Model):
 
     donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
-    file = models.FileField(_("文件"), upload_to="donations/attachments/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to="donations/attachments/%Y/%m/", validators=[validate_evidence_file])
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -437,6 +438,9 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+
+ATTACHMENT_KINDS = Attachment.Kind.choices  # named in the OpenAPI schema (SPECTACULAR_SETTINGS)
 
 
 class DonationCorrection(models.Model):

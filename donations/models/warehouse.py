@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from donations.models.allocations import QUANTITY, Allocation
 from donations.models.intake import Campaign, DonationItem
 from redcross.models import Branch
+from redcross.uploads import validate_evidence_file
 
 
 class Warehouse(models.Model):
@@ -79,7 +80,9 @@ class StockMovement(models.Model):
     shortfall_quantity = models.DecimalField(_("短缺数量"), null=True, blank=True, **QUANTITY)
     condition = models.CharField(_("质量状况"), max_length=200, blank=True)
     expiry_date = models.DateField(_("核实有效期"), null=True, blank=True)
-    photos = models.FileField(_("查验照片"), upload_to="donations/stock/%Y/", blank=True)
+    photos = models.FileField(
+        _("查验照片"), upload_to="donations/stock/%Y/", blank=True, validators=[validate_evidence_file]
+    )
     reason = models.TextField(_("原因"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("经办保管员"), on_delete=models.PROTECT, related_name="+"

@@ -302,6 +302,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 MEDIA_URL = "/media/"
+# evidence files staff upload (redcross/uploads.py); the web server's own body limit must allow it
+UPLOAD_MAX_MB = env.int("UPLOAD_MAX_MB", default=10)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -341,6 +343,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # several models have a "kind": each choice set gets its own stable name
+    "ENUM_NAME_OVERRIDES": {
+        "DonationKindEnum": "donations.models.DonationKind",
+        "AttachmentKindEnum": "donations.models.intake.ATTACHMENT_KINDS",
+    },
 }
 
 # --- the portal -----------------------------------------------------------------------
