@@ -147,8 +147,38 @@ def seed(stdout) -> None:
                 donation_confirm(donation=donation, by=reviewer)
                 if donor.wants_receipt:
                     receipt_issue(donation=donation, by=reviewer)
-    stdout.write(f"donations: {created} demo donations, {len(donors)} donors, {len(recipients)} recipients")
+    letters = _attach_letters(clerk, campaign)
+    stdout.write(
+        f"donations: {created} demo donations, {len(donors)} donors, {len(recipients)} recipients, {letters} letters"
+    )
     seed_allocations(stdout, city=city, campaign=campaign, recipients=recipients)
+
+
+def _attach_letters(clerk: User, campaign: Campaign, count: int = 3) -> int:
+    """A donation letter (捐赠函, a rendered PDF) on the largest organisations' cash gifts."""
+    from django.core.files.base import ContentFile
+
+    from donations.models import Donation
+    from donations.services.evidence import donation_attachment_add
+    from redcross.money import format_yuan
+    from redcross.pdf import render_pdf
+
+    gifts = Donation.objects.filter(campaign=campaign, kind="cash", donor__kind="organisation").select_related(
+        "donor", "branch"
+    )
+    attached = 0
+    for gift in gifts.order_by("-amount", "id")[:count]:
+        day = timezone.localtime(gift.received_at).date().isoformat()
+        content = render_pdf(
+            "pdf/donation_letter.html",
+            {"donor": gift.donor.name, "branch": gift.branch.name, "amount": format_yuan(gift.amount),
+             "campaign": campaign.name, "day": day},
+        )  # fmt: skip
+        donation_attachment_add(
+            donation=gift, kind="letter", file=ContentFile(content, name=f"捐赠函-{gift.serial}.pdf"), by=clerk
+        )
+        attached += 1
+    return attached
 
 
 def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: list[Recipient]) -> None:

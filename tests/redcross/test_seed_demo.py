@@ -47,8 +47,13 @@ def test_seed_demo_shows_donations_in_every_state(settings, no_pdf_rendering):
     # every demo receipt carries the invented 票据代码 registered for the year, not the fallback
     codes = set(Receipt.objects.values_list("invoice_code", flat=True))
     assert len(codes) == 1 and codes.pop().startswith("9901")
+    # donation letters attached as rendered PDFs (the staff API's evidence files)
+    from donations.models import Attachment
+
+    letters = list(Attachment.objects.filter(kind="letter"))
+    assert len(letters) == 3 and all(letter.file.open("rb").read(5) == b"%PDF-" for letter in letters)
     call_command("seed_demo", stdout=StringIO())
-    assert Donation.objects.count() == donations
+    assert Donation.objects.count() == donations and Attachment.objects.count() == 3
 
 
 def test_seed_demo_creates_no_accounts_in_production(settings):
