@@ -157,3 +157,13 @@ def test_a_plan_document_needs_the_right_to_register_plans(client, records, city
     response = client.post(f"/api/allocation-plans/{plan.pk}/attachment/", {"file": _upload("a.pdf", PDF)})
     assert response.status_code == 403
     assert not AllocationPlan.objects.get().attachment
+
+
+def test_a_long_or_odd_file_name_is_shortened_and_cleaned_not_refused(client, clerk, city):
+    donation = DonationFactory(branch=city)
+    client.force_login(clerk)
+    name = "捐" * 150 + " <b>&;'\".pdf"
+    response = client.post(f"/api/donations/{donation.pk}/attachments/", {"kind": "letter", "file": _upload(name, PDF)})
+    assert response.status_code == 201, response.content
+    stored = Attachment.objects.get().file.name
+    assert len(stored) <= 100 and stored.endswith(".pdf") and "<" not in stored and ";" not in stored
