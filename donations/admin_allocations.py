@@ -78,6 +78,7 @@ from donations.services.warehouse import (
 from redcross.admin import BranchScopedAdmin, render_admin_page
 from redcross.money import format_yuan_unit
 from redcross.scoping import can_access_branch, scope_queryset, visible_branch_ids, visible_branches
+from redcross.uploads import validate_evidence_file
 
 FORM_TEMPLATE = "admin/donations/allocation_form.html"
 CHOICE_TEMPLATE = "admin/donations/add_choice.html"
@@ -152,7 +153,7 @@ class AllocationPlanForm(_BranchForm):
     title = forms.CharField(label=_("标题"), max_length=200)
     issuing_body = forms.CharField(label=_("发文机关"), max_length=120)
     issued_on = forms.DateField(label=_("发文日期"), widget=_date_input())
-    attachment = forms.FileField(label=_("方案文件"), required=False)
+    attachment = forms.FileField(label=_("方案文件"), required=False, validators=[validate_evidence_file])
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -209,7 +210,7 @@ class CashAllocationForm(_BranchForm):
         label=_("定向捐赠流水号"), required=False, max_length=30, help_text=_("按捐赠人意愿拨付定向捐款时填写")
     )
     voucher_number = forms.CharField(label=_("付款凭证号"), required=False, max_length=60)
-    voucher = forms.FileField(label=_("付款凭证"), required=False)
+    voucher = forms.FileField(label=_("付款凭证"), required=False, validators=[validate_evidence_file])
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -308,7 +309,7 @@ class RecipientConfirmationForm(forms.Form):
     amount_received = forms.CharField(
         label=_("实收金额（元）"), required=False, max_length=32, help_text=_("资金拨付填写；不填即按拨付金额")
     )
-    scan = forms.FileField(label=_("签收单扫描件"), required=False)
+    scan = forms.FileField(label=_("签收单扫描件"), required=False, validators=[validate_evidence_file])
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -355,7 +356,7 @@ class StockInCheckForm(forms.Form):
     counted_quantity = forms.CharField(label=_("清点数量"), max_length=32)
     condition = forms.CharField(label=_("质量状况"), max_length=200, help_text=_("外包装、破损、受潮等"))
     expiry_date = forms.DateField(label=_("核实有效期"), required=False, widget=_date_input())
-    photos = forms.FileField(label=_("查验照片"), required=False)
+    photos = forms.FileField(label=_("查验照片"), required=False, validators=[validate_evidence_file])
     moved_at = forms.DateTimeField(label=_("入库时间"), required=False, widget=_datetime_input())
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -399,6 +399,11 @@ def test_outstanding_confirmations_with_age_then_the_sign_off(
     data = {"allocation": order.pk, "signed_by_name": "医院物资科", "signed_at": signed_at}
     response = client.post(url, {**data, f"received_{source.pk}": "31"})
     assert response.status_code == 200 and response.context["form"].errors
+    # a page dressed as a PDF is refused like in the API (redcross.uploads), and nothing is recorded
+    forged = SimpleUploadedFile("签收单.pdf", b"<html><script>x</script>", content_type="application/pdf")
+    response = client.post(url, {**data, f"received_{source.pk}": "29", "scan": forged})
+    assert response.status_code == 200 and "scan" in response.context["form"].errors
+    assert not RecipientConfirmation.objects.filter(allocation=order).exists()
     scan = SimpleUploadedFile("签收单.pdf", b"%PDF-1.4 signed", content_type="application/pdf")
     response = client.post(url, {**data, f"received_{source.pk}": "29", "scan": scan})
     assert response.status_code == 302
