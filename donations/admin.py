@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -174,15 +176,36 @@ class DonationItemInline(ReadOnlyInline):
 
 
 class AttachmentInline(ReadOnlyInline):
-    """Attachments can be added to any donation (letters often arrive later); never changed or removed."""
+    """A donation's attachments, never changed or removed. Their files are downloaded through the
+    donation's own page (scope and permission checked), never from a media URL."""
+
+    model = Attachment
+    fields = ("kind", "download", "uploaded_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("文件"))
+    def download(self, attachment: Attachment):
+        url = reverse("admin:donations_attachment_file", args=[attachment.donation_id, attachment.pk])
+        return format_html('<a href="{}">{}</a>', url, PurePosixPath(attachment.file.name).name)
+
+
+class AttachmentAddInline(admin.TabularInline):
+    """Adding attachments to any donation (letters often arrive later)."""
 
     model = Attachment
     extra = 1
-    fields = ("kind", "file", "uploaded_at")
-    readonly_fields = ("uploaded_at",)
+    can_delete = False
+    fields = ("kind", "file")
+    verbose_name_plural = _("添加附件")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()  # the existing ones are listed above, read-only
 
     def has_add_permission(self, request, obj=None):
         return self.has_view_permission(request, obj) and request.user.has_perm("donations.add_attachment")
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ReceiptInline(ReadOnlyInline):
@@ -228,7 +251,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     date_hierarchy = "received_at"
     list_per_page = 100
     show_full_result_count = False  # no COUNT(*) over a surge of donations on every page
-    inlines = [DonationItemInline, AttachmentInline, ReceiptInline, CorrectionInline]
+    inlines = [DonationItemInline, AttachmentInline, AttachmentAddInline, ReceiptInline, CorrectionInline]
     actions = ["confirm", "issue_receipts"]
     readonly_fields = [
         "serial",
@@ -306,10 +329,23 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         custom = [
             path("daily-report/", self.admin_site.admin_view(self.daily_report_view), name="donations_daily_report"),
             path("<int:donation_id>/correct/", self.admin_site.admin_view(self.correct_view), name="donations_correct"),
+            path(
+                "<int:donation_id>/attachments/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_file_view),
+                name="donations_attachment_file",
+            ),
         ]
         return custom + super().get_urls()
 
     # --- registration: a form with item lines, calling donation_register ---------------------
+
+    def attachment_file_view(self, request, donation_id: int, attachment_id: int):
+        donation = get_object_or_404(self.get_queryset(request), pk=donation_id)  # the user's branches only
+        if not self.has_view_permission(request, donation):
+            raise PermissionDenied
+        attachment = get_object_or_404(Attachment, pk=attachment_id, donation=donation)
+        name = PurePosixPath(attachment.file.name).name
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=name)
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

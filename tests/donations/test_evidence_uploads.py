@@ -167,3 +167,23 @@ def test_a_long_or_odd_file_name_is_shortened_and_cleaned_not_refused(client, cl
     assert response.status_code == 201, response.content
     stored = Attachment.objects.get().file.name
     assert len(stored) <= 100 and stored.endswith(".pdf") and "<" not in stored and ";" not in stored
+
+
+def test_the_admin_lists_attachments_with_a_checked_download_never_a_media_url(client, clerk, branch_tree, city):
+    from django.urls import reverse
+
+    from donations.services.evidence import donation_attachment_add
+
+    donation = DonationFactory(branch=city)
+    attachment = donation_attachment_add(donation=donation, kind="letter", file=_upload("捐赠函.pdf", PDF), by=clerk)
+    client.force_login(clerk)
+    page = client.get(reverse("admin:donations_donation_change", args=[donation.pk])).content.decode()
+    link = reverse("admin:donations_attachment_file", args=[donation.pk, attachment.pk])
+    assert link in page and "/media/" not in page
+    download = client.get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"].startswith("attachment;")
+    other = DonationFactory(branch=city)
+    assert client.get(reverse("admin:donations_attachment_file", args=[other.pk, attachment.pk])).status_code == 404
+    client.force_login(StaffFactory(branch=branch_tree["east"], roles=["donation_clerk"]))
+    assert client.get(link).status_code == 404  # another branch's donation
