@@ -50,6 +50,7 @@ from redcross.admin import BranchScopedAdmin, render_admin_page
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan
 from redcross.scoping import visible_branches
+from redcross.uploads import stored_file_download
 
 
 class DonorAdminForm(forms.ModelForm):
@@ -343,9 +344,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         donation = get_object_or_404(self.get_queryset(request), pk=donation_id)  # the user's branches only
         if not self.has_view_permission(request, donation):
             raise PermissionDenied
-        attachment = get_object_or_404(Attachment, pk=attachment_id, donation=donation)
-        name = PurePosixPath(attachment.file.name).name
-        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=name)
+        return stored_file_download(get_object_or_404(Attachment, pk=attachment_id, donation=donation).file)
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

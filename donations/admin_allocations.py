@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -78,7 +77,7 @@ from donations.services.warehouse import (
 from redcross.admin import BranchScopedAdmin, render_admin_page
 from redcross.money import format_yuan_unit
 from redcross.scoping import can_access_branch, scope_queryset, visible_branch_ids, visible_branches
-from redcross.uploads import validate_evidence_file
+from redcross.uploads import stored_file_download, validate_evidence_file
 
 FORM_TEMPLATE = "admin/donations/allocation_form.html"
 CHOICE_TEMPLATE = "admin/donations/add_choice.html"
@@ -487,10 +486,7 @@ class ServiceWrittenAdmin(BranchScopedAdmin):
         obj = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
-        stored = getattr(obj, field)
-        if not stored:
-            raise Http404
-        return FileResponse(stored.open("rb"), as_attachment=True, filename=PurePosixPath(stored.name).name)
+        return stored_file_download(getattr(obj, field))
 
     def _file_link(self, obj, field: str):
         if not getattr(obj, field):

@@ -6,7 +6,6 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -32,6 +31,7 @@ from donations.services.intake import donation_confirm, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
 from redcross.permissions import StaffModelPermissions
+from redcross.uploads import stored_file_download
 
 
 def _raise_as_drf(exc: DjangoValidationError):
@@ -186,9 +186,7 @@ class DonationViewSet(
         attachment = self.get_object().attachments.filter(pk=attachment_id).first()
         if attachment is None:
             raise NotFound
-        return FileResponse(
-            attachment.file.open("rb"), as_attachment=True, filename=PurePath(attachment.file.name).name
-        )
+        return stored_file_download(attachment.file)
 
     @extend_schema(request=None, responses={201: ReceiptSerializer})
     @action(detail=True, methods=["post"], url_path="issue-receipt", permission_classes=[ServiceChecksPermissions])

@@ -7,17 +7,16 @@ from collections.abc import Callable
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from donations.api import ServiceChecksPermissions, _raise_as_drf
 from donations.services.evidence import evidence_attach
+from redcross.uploads import stored_file_download
 
 
 class EvidenceInput(serializers.Serializer):
@@ -30,13 +29,6 @@ class EvidenceSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
-def download(stored) -> FileResponse:
-    """A stored evidence file, as a download (never shown inline: it came from outside)."""
-    if not stored:
-        raise NotFound
-    return FileResponse(stored.open("rb"), as_attachment=True, filename=PurePath(stored.name).name)
-
-
 def evidence_action(field: str, *, permission: str, branch_of: Callable) -> Callable:
     """A viewset action at ``<id>/<field>/``: GET downloads the file, POST sets it once
     (``permission`` and the record's branch checked by ``evidence_attach``)."""
@@ -44,7 +36,7 @@ def evidence_action(field: str, *, permission: str, branch_of: Callable) -> Call
     def handler(self, request, pk=None):
         record = self.get_object()
         if request.method == "GET":
-            return download(getattr(record, field))
+            return stored_file_download(getattr(record, field))
         data = EvidenceInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:

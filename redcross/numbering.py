@@ -31,11 +31,7 @@ def sequence_next_block(*, scope: str, count: int) -> int:
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    if not connection.in_atomic_block:
-        raise NumberingError(_("编号必须在保存单据的事务内取得"))
-    # create the row if needed without racing: the loser of the insert just locks the winner's row
-    NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
-    sequence = NumberSequence.objects.select_for_update().get(scope=scope)
+    sequence = _locked(scope)
     first = sequence.last_number + 1
     sequence.last_number += count
     sequence.save(update_fields=["last_number", "updated_at"])
@@ -45,10 +41,16 @@ def sequence_next_block(*, scope: str, count: int) -> int:
 def sequence_lock(*, scope: str) -> int:
     """Lock ``scope``'s row without taking a number, until the transaction ends: for a change that
     must not interleave with numbering (a year's 票据代码). Returns the last number handed out."""
+    return _locked(scope).last_number
+
+
+def _locked(scope: str) -> NumberSequence:
+    """``scope``'s row, locked until the transaction ends (created if new)."""
     if not connection.in_atomic_block:
         raise NumberingError(_("编号必须在保存单据的事务内取得"))
+    # create the row if needed without racing: the loser of the insert just locks the winner's row
     NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
-    return NumberSequence.objects.select_for_update().values_list("last_number", flat=True).get(scope=scope)
+    return NumberSequence.objects.select_for_update().get(scope=scope)
 
 
 def sequence_current(*, scope: str) -> int:

@@ -9,8 +9,8 @@ to) cut out. It holds no donation data: the rows are read and built for every re
 
 A shell is only built and used for a visitor with nothing of their own to show: no session (so
 no user and no messages stored there) and no messages cookie. Every value put into a slot must
-already be what the template would have printed there (escaped); ``tests/redcross/test_shell.py``
-checks the filled shell against a full render byte for byte.
+already be what the template would have printed there (escaped); the honor roll's test
+(``tests/disclosure/test_honor_roll.py``) checks its filled shell against a full render byte for byte.
 """
 
 from __future__ import annotations

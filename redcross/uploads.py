@@ -13,6 +13,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 # first bytes -> the extensions such a file may carry
@@ -37,3 +38,11 @@ def validate_evidence_file(file) -> None:
         if head.startswith(signature) and suffix in suffixes:
             return
     raise ValidationError(_("只能上传 PDF、JPG 或 PNG 文件（按文件内容识别）"), code="file_type")
+
+
+def stored_file_download(stored) -> FileResponse:
+    """A stored evidence file as a download, never shown inline (it came from outside); 404 when
+    the field is empty. Callers check scope and permission first."""
+    if not stored:
+        raise Http404
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=PurePath(stored.name).name)

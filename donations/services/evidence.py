@@ -23,16 +23,20 @@ def _ensure(by, permission: str, branch_id: int | None) -> None:
     ensure_branch_access(by, branch_id)
 
 
+def _check_file(file) -> None:
+    try:
+        validate_evidence_file(file)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from None
+
+
 @transaction.atomic
 def donation_attachment_add(*, donation: Donation, kind: str, file, by) -> Attachment:
     """A letter, agreement, bank slip or invoice for a donation, in any state."""
     _ensure(by, "donations.add_attachment", donation.branch_id)
     if kind not in Attachment.Kind.values:
         raise ValidationError({"kind": [_("附件类型无效")]})
-    try:
-        validate_evidence_file(file)
-    except ValidationError as error:
-        raise ValidationError({"file": error.messages}) from None
+    _check_file(file)
     attachment = Attachment(donation=donation, kind=kind, file=file)
     with audit_context(user=by, reason="donation_attachment_add"):
         attachment.save()
@@ -43,10 +47,7 @@ def donation_attachment_add(*, donation: Donation, kind: str, file, by) -> Attac
 def evidence_attach(*, record: models.Model, field: str, file, by, permission: str, branch_id: int) -> models.Model:
     """Set a record's one evidence file (``field``), once."""
     _ensure(by, permission, branch_id)
-    try:
-        validate_evidence_file(file)
-    except ValidationError as error:
-        raise ValidationError({"file": error.messages}) from None
+    _check_file(file)
     locked = type(record).objects.select_for_update().get(pk=record.pk)  # two uploads at once: one wins
     if getattr(locked, field):
         raise ValidationError({"file": [_("已有文件，作为记录的一部分不能替换")]})

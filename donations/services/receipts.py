@@ -83,6 +83,12 @@ def _lines(donation: Donation) -> tuple[list[dict[str, str]], Decimal | None, st
     return lines, total, remark
 
 
+def _ensure_issuer(by, branch_id: int) -> None:
+    ensure_branch_access(by, branch_id)
+    if not by.has_perm("donations.issue_receipt"):
+        raise PermissionDenied(_("您没有开具捐赠票据的权限"))
+
+
 def receipt_number_scope(branch: Branch, year: int) -> str:
     """The numbering scope of a branch's receipts in a year (``redcross.numbering``)."""
     return f"receipt:{branch.code}:{year}"
@@ -95,9 +101,7 @@ def receipt_code_save(*, receipt_code: ReceiptCode, by) -> ReceiptCode:
     The check that no receipt of the year was issued under another code runs under the lock
     the year's receipt numbers are drawn with, so no receipt can be issued between it and the save.
     """
-    ensure_branch_access(by, receipt_code.branch_id)
-    if not by.has_perm("donations.issue_receipt"):
-        raise PermissionDenied(_("您没有开具捐赠票据的权限"))
+    _ensure_issuer(by, receipt_code.branch_id)
     branch = Branch.objects.get(pk=receipt_code.branch_id)
     sequence_lock(scope=receipt_number_scope(branch, receipt_code.year))
     receipt_code.full_clean()
@@ -122,9 +126,7 @@ def receipt_issue(*, donation: Donation, by=None, remark: str = "", replaces: Re
     # the donation row lock serialises concurrent issuing of the same donation
     donation = Donation.objects.select_for_update().select_related("donor", "campaign", "branch").get(pk=donation.pk)
     if by is not None:
-        ensure_branch_access(by, donation.branch_id)
-        if not by.has_perm("donations.issue_receipt"):
-            raise PermissionDenied(_("您没有开具捐赠票据的权限"))
+        _ensure_issuer(by, donation.branch_id)
     if donation.status != DonationStatus.CONFIRMED:
         raise ValidationError({"donation": [_("捐赠 %(serial)s 尚未复核到账，不能开票") % {"serial": donation.serial}]})
     if Receipt.objects.filter(donation=donation, status=ReceiptStatus.VALID).exists():
