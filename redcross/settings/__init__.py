@@ -146,8 +146,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # them for a 50-row public page (14 ms instead of 3); only large reports are worth them now.
     # Set DATABASE_PARALLEL_SETUP_COST to an empty value behind a pooler that refuses startup options.
     PARALLEL_SETUP_COST = env.str("DATABASE_PARALLEL_SETUP_COST", default="20000")
+    if PARALLEL_SETUP_COST and not PARALLEL_SETUP_COST.isdigit():
+        raise _config("DATABASE_PARALLEL_SETUP_COST", "must be a whole number, or empty")
     if PARALLEL_SETUP_COST:
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c parallel_setup_cost={int(PARALLEL_SETUP_COST)}"
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c parallel_setup_cost={PARALLEL_SETUP_COST}"
 else:
     raise _config("DATABASE_URL", "only sqlite:// and postgres:// are supported")
 

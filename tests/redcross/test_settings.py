@@ -155,3 +155,14 @@ def test_postgres_sessions_start_parallel_workers_only_for_large_queries():
     with connection.cursor() as cursor:
         cursor.execute("SHOW parallel_setup_cost")
         assert cursor.fetchone()[0] == "20000"
+
+
+def test_a_parallel_setup_cost_that_is_not_a_number_names_the_variable():
+    result = manage(
+        "check",
+        DEBUG="1",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        DATABASE_PARALLEL_SETUP_COST="1; DROP TABLE x",
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("Configuration error: DATABASE_PARALLEL_SETUP_COST")
