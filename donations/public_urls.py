@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from donations import public_views
+from donations.views import bulletins as bulletin_views
+from donations.views import public as public_views
 
 app_name = "disclosure"
 
@@ -15,8 +16,6 @@ urlpatterns = [
 ]
 
 # bulletins (公示) and disclosure deadlines
-from donations import bulletin_views  # noqa: E402
-
 urlpatterns += [
     path("bulletins/", bulletin_views.bulletin_archive, name="bulletins"),
     path("bulletins/feed.atom", bulletin_views.BulletinFeed(), name="bulletins_feed"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from donations import views
+from donations.views import lookup as views
 
 app_name = "donations"
 

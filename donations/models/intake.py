@@ -237,6 +237,13 @@ class DonationStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已复核")
 
 
+class DonationQuerySet(models.QuerySet):
+    def public(self) -> DonationQuerySet:
+        """The donations the public may see: confirmed ones (双人双签 done). The one place this rule
+        lives; every public page, the open API, bulletins and public exports start from it."""
+        return self.filter(status=DonationStatus.CONFIRMED)
+
+
 class Donation(models.Model):
     serial = models.CharField(_("捐赠流水号"), max_length=30, unique=True, editable=False)
     branch = models.ForeignKey(Branch, verbose_name=_("接收组织"), on_delete=models.PROTECT, related_name="donations")
@@ -285,6 +292,7 @@ class Donation(models.Model):
     refunds = models.JSONField(_("退款记录"), default=list, blank=True, editable=False)
     lookup_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
 
+    objects = DonationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from donations.models import Bulletin, BulletinKind, PdfStatus
-from donations.public_views import _bad_request
 from donations.selectors.disclosure import (
     archive_filters,
     bulletin_archive_page,
@@ -34,6 +33,7 @@ from donations.selectors.disclosure import (
 )
 from donations.selectors.honor_roll import filter_choices
 from donations.services.bulletins import bulletin_public_path, bulletin_verify_chain, canonical_json
+from donations.views.public import bad_request
 from redcross.models import Branch
 
 ROWS_PER_PAGE = 500
@@ -67,7 +67,7 @@ def bulletin_archive(request: HttpRequest) -> HttpResponse:
         cursor = request.GET.get("cursor", "")
         page = bulletin_archive_page(filters, cursor=cursor)
     except ValidationError as error:
-        return _bad_request(request, error)
+        return bad_request(request, error)
     campaigns = list(filter_choices()["campaigns"].values())[:50]
     listed = {choice.key for choice in campaigns}
     context = {
@@ -193,11 +193,11 @@ def bulletin_verify(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("branch") or "").strip()[:20]
     branch = None
     if "\x00" in code:
-        return _bad_request(request, ValidationError({"branch": [_("参数含有无效字符")]}))
+        return bad_request(request, ValidationError({"branch": [_("参数含有无效字符")]}))
     if code:
         branch = Branch.objects.filter(code=code).first()
         if branch is None:
-            return _bad_request(request, ValidationError({"branch": [_("没有这个组织")]}))
+            return bad_request(request, ValidationError({"branch": [_("没有这个组织")]}))
     key = f"disclosure:bulletins:verify:{branch.pk if branch else 'all'}"
     result = cache.get(key)
     if result is None:

@@ -65,7 +65,7 @@ def _cache_seconds() -> int:
     return getattr(settings, "HONOR_ROLL_CACHE_SECONDS", 30)
 
 
-def _bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
+def bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
     messages = "; ".join(str(m) for m in error.messages)
     response = render(request, "disclosure/bad_request.html", {"message": messages}, status=400)
     return response
@@ -87,7 +87,7 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
         cursor = request.GET.get("cursor", "")
         page = honor_roll_page(filters, cursor=cursor)
     except ValidationError as error:
-        return _bad_request(request, error)
+        return bad_request(request, error)
     context = {
         "page": page,
         "filters": filters,
