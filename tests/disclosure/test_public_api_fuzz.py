@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from donations.api_public import PublicThrottle
+from donations.api.public import PublicThrottle
 from donations.models import Bulletin, BulletinStatus, Campaign, Donation, DonationStatus
 from donations.selectors.honor_roll import encode_cursor
 from redcross.pagination import encode_cursor as encode_signed_cursor

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from donations.api import ServiceChecksPermissions, _raise_as_drf
+from donations.api.base import ServiceChecksPermissions, raise_as_drf
 from donations.services.evidence import evidence_attach
 from redcross.uploads import stored_file_download
 
@@ -45,7 +45,7 @@ def evidence_action(field: str, *, permission: str, branch_of: Callable) -> Call
                 permission=permission, branch_id=branch_of(record),
             )  # fmt: skip
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         stored = getattr(record, field)
         return Response({"field": field, "name": PurePath(stored.name).name, "size": stored.size})
 

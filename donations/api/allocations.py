@@ -1,11 +1,11 @@
 """Staff API for where gifts go: allocation plans, cash allocations and goods transfer orders,
-the recipients' sign-off, stock movements, warehouses and a campaign's books.
+the recipients' sign-off and a campaign's books.
 
 Branch-scoped like every staff endpoint; each write parses its input with a small serializer
 and calls one service (``donations.services.allocations`` / ``.warehouse``). A service's
 ``ValidationError`` becomes a 400 naming the field (``lines[0].quantity``), its
 ``PermissionDenied`` (the two-signature rule included) a 403 with the message.
-Wired into the router by ``register_routes`` (``redcross/urls.py``).
+Routes in ``donations/api/urls.py``; the warehouse endpoints are in ``donations/api/warehouse.py``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,19 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from donations.api import ServiceChecksPermissions, _raise_as_drf
-from donations.api_evidence import evidence_action
+from donations.api.base import (
+    MAX_LINES,
+    QUANTITY_TEXT,
+    ReasonInput,
+    ScopedRelatedField,
+    ServiceChecksPermissions,
+    lot_field,
+    parse_input,
+    raise_as_drf,
+    recipient_field,
+    warehouse_field,
+)
+from donations.api.evidence import evidence_action
 from donations.models import (
     Allocation,
     AllocationPlan,
@@ -29,13 +40,8 @@ from donations.models import (
     AllocationSource,
     Campaign,
     Donation,
-    DonationItem,
     DonationKind,
-    MovementKind,
-    Recipient,
     RecipientConfirmation,
-    StockMovement,
-    Warehouse,
 )
 from donations.selectors.books import campaign_books
 from donations.services.allocations import (
@@ -46,58 +52,8 @@ from donations.services.allocations import (
     allocation_register_goods,
     recipient_confirmation_record,
 )
-from donations.services.warehouse import (
-    stock_adjust,
-    stock_in_check,
-    stock_movement_cancel,
-    stock_movement_confirm,
-    stock_transfer,
-)
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
-from redcross.scoping import can_access_branch, scope_queryset
-
-QUANTITY_TEXT = {"max_length": 32}
-MAX_LINES = 500
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A primary key limited to the rows of the requesting user's branches."""
-
-    def __init__(self, *, base_queryset, branch_field: str = "branch", **kwargs) -> None:
-        self.base_queryset = base_queryset
-        self.branch_field = branch_field
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return self.base_queryset.none()
-        return scope_queryset(self.base_queryset.all(), request.user, branch_field=self.branch_field)
-
-
-def _recipient_field(**kwargs):
-    return ScopedRelatedField(base_queryset=Recipient.objects.filter(is_active=True), label=_("受赠单位"), **kwargs)
-
-
-def _lot_field(**kwargs):
-    return ScopedRelatedField(
-        base_queryset=DonationItem.objects.all(), branch_field="donation__branch", label=_("物资批次"), **kwargs
-    )
-
-
-def _warehouse_field(**kwargs):
-    return ScopedRelatedField(base_queryset=Warehouse.objects.filter(is_active=True), **kwargs)
-
-
-# --- output -------------------------------------------------------------------------------------
-
-
-class WarehouseSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Warehouse
-        fields = ["id", "branch", "name", "address", "is_active"]
-        read_only_fields = fields
+from redcross.scoping import can_access_branch
 
 
 class AllocationPlanLineSerializer(serializers.ModelSerializer):
@@ -163,34 +119,6 @@ class RecipientConfirmationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_field(
-    # inline, not a shared enum component: "kind" already names the donation kinds' enum
-    {"allOf": [{"type": "string", "enum": MovementKind.values}], "description": "；".join(
-        f"{value} {label}" for value, label in MovementKind.choices)}
-)  # fmt: skip
-class MovementKindField(serializers.ChoiceField):
-    pass
-
-
-class StockMovementSerializer(serializers.ModelSerializer):
-    kind = MovementKindField(choices=MovementKind.choices, read_only=True)
-    warehouse_name = serializers.CharField(source="warehouse.name", read_only=True)
-    item_name = serializers.CharField(source="item.name", read_only=True)
-    item_specification = serializers.CharField(source="item.specification", read_only=True)
-    item_unit = serializers.CharField(source="item.unit", read_only=True)
-    donation_serial = serializers.CharField(source="item.donation.serial", read_only=True)
-
-    class Meta:
-        model = StockMovement
-        fields = [
-            "id", "serial", "warehouse", "warehouse_name", "item", "item_name", "item_specification", "item_unit",
-            "donation_serial", "kind", "quantity", "moved_at", "status", "allocation", "transfer_pair",
-            "declared_quantity", "shortfall_quantity", "condition", "expiry_date", "reason", "recorded_by",
-            "recorded_at", "confirmed_by", "confirmed_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
 _MONEY = {"max_digits": 20, "decimal_places": 2, "read_only": True}
 
 
@@ -218,13 +146,10 @@ class BooksSerializer(serializers.Serializer):
     discrepancies = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
-# --- input --------------------------------------------------------------------------------------
-
-
 class PlanLineInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DonationKind.choices)
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), label=_("募捐活动"))
-    recipient = _recipient_field()
+    recipient = recipient_field()
     amount = serializers.CharField(required=False, allow_null=True, allow_blank=True, **QUANTITY_TEXT)
     item_name = serializers.CharField(required=False, allow_blank=True, max_length=120)
     quantity = serializers.CharField(required=False, allow_null=True, allow_blank=True, **QUANTITY_TEXT)
@@ -245,7 +170,7 @@ class PlanInput(serializers.Serializer):
 class CashAllocationInput(serializers.Serializer):
     branch = ScopedBranchField(required=False, label=_("拨付组织"), help_text=_("默认为募捐活动所属组织"))
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), label=_("募捐活动"))
-    recipient = _recipient_field()
+    recipient = recipient_field()
     amount = serializers.CharField(**QUANTITY_TEXT)
     allocated_on = serializers.DateField()
     plan_line = ScopedRelatedField(
@@ -260,15 +185,15 @@ class CashAllocationInput(serializers.Serializer):
 
 
 class GoodsLineInput(serializers.Serializer):
-    item = _lot_field()
-    warehouse = _warehouse_field()
+    item = lot_field()
+    warehouse = warehouse_field()
     quantity = serializers.CharField(**QUANTITY_TEXT)
 
 
 class GoodsAllocationInput(serializers.Serializer):
     branch = ScopedBranchField(required=False, label=_("调拨组织"), help_text=_("默认为募捐活动所属组织"))
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), label=_("募捐活动"))
-    recipient = _recipient_field()
+    recipient = recipient_field()
     allocated_on = serializers.DateField()
     plan_line = ScopedRelatedField(
         base_queryset=AllocationPlanLine.objects.filter(kind=DonationKind.IN_KIND),
@@ -278,10 +203,6 @@ class GoodsAllocationInput(serializers.Serializer):
     )
     lines = GoodsLineInput(many=True, max_length=MAX_LINES)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
 
 
 class RecipientConfirmationInput(serializers.Serializer):
@@ -295,49 +216,6 @@ class RecipientConfirmationInput(serializers.Serializer):
     )
     amount_received = serializers.CharField(required=False, allow_null=True, allow_blank=True, **QUANTITY_TEXT)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class StockInInput(serializers.Serializer):
-    item = _lot_field()
-    warehouse = _warehouse_field()
-    counted_quantity = serializers.CharField(**QUANTITY_TEXT)
-    condition = serializers.CharField(max_length=200)
-    expiry_date = serializers.DateField(required=False, allow_null=True)
-    moved_at = serializers.DateTimeField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class StockTransferInput(serializers.Serializer):
-    item = _lot_field()
-    from_warehouse = _warehouse_field()
-    to_warehouse = _warehouse_field()
-    quantity = serializers.CharField(**QUANTITY_TEXT)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    moved_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class StockAdjustInput(serializers.Serializer):
-    item = _lot_field()
-    warehouse = _warehouse_field()
-    quantity = serializers.CharField(help_text=_("盘盈为正，盘亏、损毁为负"), **QUANTITY_TEXT)
-    reason = serializers.CharField(max_length=2000)
-    moved_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
-def _parse(serializer_class, request):
-    data = serializer_class(data=request.data, context={"request": request})
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-# --- views ----------------------------------------------------------------------------------------
-
-
-class WarehouseViewSet(BranchScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Warehouse.objects.all()
-    serializer_class = WarehouseSerializer
-    filterset_fields = ["branch", "is_active"]
-    cursor_ordering = ("-id",)
 
 
 class AllocationPlanViewSet(
@@ -355,11 +233,11 @@ class AllocationPlanViewSet(
 
     @extend_schema(request=PlanInput, responses={201: AllocationPlanSerializer})
     def create(self, request):
-        data = _parse(PlanInput, request)
+        data = parse_input(PlanInput, request)
         try:
             plan = allocation_plan_register(by=request.user, **data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(AllocationPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
@@ -398,22 +276,22 @@ class AllocationViewSet(
     @extend_schema(request=CashAllocationInput, responses={201: AllocationSerializer})
     @action(detail=False, methods=["post"])
     def cash(self, request):
-        data = _parse(CashAllocationInput, request)
+        data = parse_input(CashAllocationInput, request)
         try:
             allocation = allocation_register_cash(by=request.user, **data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return self._created(allocation)
 
     @extend_schema(request=GoodsAllocationInput, responses={201: AllocationSerializer})
     @action(detail=False, methods=["post"])
     def goods(self, request):
-        data = _parse(GoodsAllocationInput, request)
+        data = parse_input(GoodsAllocationInput, request)
         lines = [dict(line) for line in data.pop("lines")]
         try:
             allocation = allocation_register_goods(by=request.user, lines=lines, **data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return self._created(allocation)
 
     @extend_schema(request=None, responses={200: AllocationSerializer})
@@ -422,17 +300,17 @@ class AllocationViewSet(
         try:
             allocation = allocation_confirm(allocation=self.get_object(), by=request.user)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(AllocationSerializer(allocation).data)
 
     @extend_schema(request=ReasonInput, responses={200: AllocationSerializer})
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def cancel(self, request, pk=None):
-        data = _parse(ReasonInput, request)
+        data = parse_input(ReasonInput, request)
         try:
             allocation = allocation_cancel(allocation=self.get_object(), by=request.user, **data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(AllocationSerializer(allocation).data)
 
 
@@ -452,86 +330,12 @@ class RecipientConfirmationViewSet(
 
     @extend_schema(request=RecipientConfirmationInput, responses={201: RecipientConfirmationSerializer})
     def create(self, request):
-        data = _parse(RecipientConfirmationInput, request)
+        data = parse_input(RecipientConfirmationInput, request)
         try:
             confirmation = recipient_confirmation_record(by=request.user, **data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(RecipientConfirmationSerializer(confirmation).data, status=status.HTTP_201_CREATED)
-
-
-class StockMovementViewSet(
-    BranchScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    """Stock-in checks, transfers and stock-taking adjustments; each counts once a second keeper signs."""
-
-    queryset = StockMovement.objects.select_related("warehouse", "item__donation")
-    serializer_class = StockMovementSerializer
-    branch_field = "warehouse__branch"
-    filterset_fields = {
-        "warehouse": ["exact"],
-        "kind": ["exact"],
-        "status": ["exact"],
-        "item": ["exact"],
-        "allocation": ["exact"],
-        "moved_at": ["gte", "lte"],
-    }
-    cursor_ordering = ("-id",)
-    photos = evidence_action(
-        "photos", permission="donations.add_stockmovement", branch_of=lambda movement: movement.warehouse.branch_id
-    )
-
-    def _created(self, *movements: StockMovement) -> Response:
-        return Response(StockMovementSerializer(movements, many=True).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=StockInInput, responses={201: StockMovementSerializer(many=True)})
-    @action(detail=False, methods=["post"], url_path="stock-in")
-    def stock_in(self, request):
-        data = _parse(StockInInput, request)
-        try:
-            movement = stock_in_check(by=request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_as_drf(exc)
-        return self._created(movement)
-
-    @extend_schema(request=StockTransferInput, responses={201: StockMovementSerializer(many=True)})
-    @action(detail=False, methods=["post"])
-    def transfer(self, request):
-        data = _parse(StockTransferInput, request)
-        try:
-            out, into = stock_transfer(by=request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_as_drf(exc)
-        return self._created(out, into)
-
-    @extend_schema(request=StockAdjustInput, responses={201: StockMovementSerializer(many=True)})
-    @action(detail=False, methods=["post"])
-    def adjust(self, request):
-        data = _parse(StockAdjustInput, request)
-        try:
-            movement = stock_adjust(by=request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_as_drf(exc)
-        return self._created(movement)
-
-    @extend_schema(request=None, responses={200: StockMovementSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
-    def sign(self, request, pk=None):
-        try:
-            movement = stock_movement_confirm(movement=self.get_object(), by=request.user)
-        except DjangoValidationError as exc:
-            _raise_as_drf(exc)
-        return Response(StockMovementSerializer(movement).data)
-
-    @extend_schema(request=ReasonInput, responses={200: StockMovementSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
-    def cancel(self, request, pk=None):
-        data = _parse(ReasonInput, request)
-        try:
-            movement = stock_movement_cancel(movement=self.get_object(), by=request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_as_drf(exc)
-        return Response(StockMovementSerializer(movement).data)
 
 
 class BooksQuery(serializers.Serializer):
@@ -564,12 +368,3 @@ class CampaignBooksViewSet(viewsets.GenericViewSet):
         if branch is None or not can_access_branch(request.user, branch):
             raise PermissionDenied(_("您无权查看其他组织的账目"))
         return Response(BooksSerializer(campaign_books(campaign, branch)).data)
-
-
-def register_routes(router) -> None:
-    router.register("allocation-plans", AllocationPlanViewSet, basename="allocation-plan")
-    router.register("allocations", AllocationViewSet, basename="allocation")
-    router.register("recipient-confirmations", RecipientConfirmationViewSet, basename="recipient-confirmation")
-    router.register("stock-movements", StockMovementViewSet, basename="stock-movement")
-    router.register("warehouses", WarehouseViewSet, basename="warehouse")
-    router.register("campaign-books", CampaignBooksViewSet, basename="campaign-books")

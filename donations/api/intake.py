@@ -11,10 +11,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from donations.api.base import ServiceChecksPermissions, raise_as_drf
 from donations.models import (
     Attachment,
     Campaign,
@@ -30,12 +31,7 @@ from donations.services.evidence import donation_attachment_add
 from donations.services.intake import donation_confirm, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
-from redcross.permissions import StaffModelPermissions
 from redcross.uploads import stored_file_download
-
-
-def _raise_as_drf(exc: DjangoValidationError):
-    raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
 
 
 class DonationItemSerializer(serializers.ModelSerializer):
@@ -96,12 +92,6 @@ class ReverseInput(serializers.Serializer):
     reissue = serializers.BooleanField(default=True)
 
 
-class ServiceChecksPermissions(StaffModelPermissions):
-    """For actions whose service checks its own permission (confirm, issue, reverse): staff who may view."""
-
-    perms_map = {**StaffModelPermissions.perms_map, "POST": StaffModelPermissions.perms_map["GET"]}
-
-
 class AttachmentSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
     size = serializers.SerializerMethodField()
@@ -143,7 +133,7 @@ class DonationViewSet(
         try:
             donation = donation_register(by=request.user, **data.validated_data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(DonationSerializer(donation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: DonationSerializer})
@@ -152,7 +142,7 @@ class DonationViewSet(
         try:
             donation = donation_confirm(donation=self.get_object(), by=request.user)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(DonationSerializer(donation).data)
 
     @extend_schema(methods=["GET"], responses={200: AttachmentSerializer(many=True)})
@@ -176,7 +166,7 @@ class DonationViewSet(
         try:
             attachment = donation_attachment_add(donation=donation, by=request.user, **data.validated_data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
@@ -194,7 +184,7 @@ class DonationViewSet(
         try:
             receipt = receipt_issue(donation=self.get_object(), by=request.user)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(ReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
 
 
@@ -212,5 +202,5 @@ class ReceiptViewSet(BranchScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         try:
             new = receipt_reverse(receipt=self.get_object(), by=request.user, **data.validated_data)
         except DjangoValidationError as exc:
-            _raise_as_drf(exc)
+            raise_as_drf(exc)
         return Response(ReceiptSerializer(new).data if new else {"reversed": True})

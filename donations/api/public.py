@@ -366,10 +366,3 @@ class PublicBulletinViewSet(PublicViewSet):
         if bulletin is None:
             raise NotFound()
         return Response({"bulletin": PublicBulletinSerializer(bulletin).data, "content": bulletin.content})
-
-
-def register_public_routes(router) -> None:
-    router.register("bulletins", PublicBulletinViewSet, basename="public-bulletin")
-    router.register("donations", PublicDonationViewSet, basename="public-donation")
-    router.register("campaigns", PublicCampaignViewSet, basename="public-campaign")
-    router.register("allocations", PublicAllocationViewSet, basename="public-allocation")
