@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from donations.selectors import DailyIntakeReport
+from donations.selectors.warehouse import Ledger
 
 YUAN_FORMAT = "#,##0.00"
 
@@ -58,6 +61,62 @@ def daily_report_xlsx(report: DailyIntakeReport) -> bytes:
     sheet.append(
         row_cells(
             ["待复核捐款笔数", report.unconfirmed_cash_count, "待复核捐款金额（元）", report.unconfirmed_cash_amount]
+        )
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def ledger_xlsx(ledger: Ledger) -> bytes:
+    """台账 as XLSX (write-only): a title block, then one row per movement with the running balance.
+    Text is neutralised so that nothing a donor typed runs as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(gettext("物资台账"))
+    bold = Font(bold=True)
+
+    def cells(values, *, font=None, quantity_columns=()):
+        row = []
+        for index, value in enumerate(values):
+            cell = WriteOnlyCell(sheet, value=safe_cell(value))
+            if index in quantity_columns:
+                cell.number_format = "#,##0.###"
+            if font:
+                cell.font = font
+            row.append(cell)
+        return row
+
+    sheet.append(cells([gettext("仓库"), ledger.warehouse.name], font=bold))
+    sheet.append(cells([gettext("物资名称"), ledger.name]))
+    sheet.append(cells([gettext("规格型号"), ledger.specification]))
+    sheet.append(cells([gettext("单位"), ledger.unit]))
+    sheet.append([])
+    sheet.append(
+        cells(
+            [gettext("日期"), gettext("单号"), gettext("摘要"), gettext("捐赠流水号"), gettext("收入"),
+             gettext("发出"), gettext("结存"), gettext("受赠单位 / 对方仓库"), gettext("原因"),
+             gettext("经办保管员"), gettext("复核保管员")],
+            font=bold,
+        )
+    )  # fmt: skip
+    for row in ledger.rows:
+        sheet.append(
+            cells(
+                [timezone.localtime(row.moved_at).replace(tzinfo=None), row.serial, row.kind_label,
+                 row.donation_serial, row.quantity_in, row.quantity_out, row.balance, row.counterpart, row.reason,
+                 row.recorded_by, row.confirmed_by],
+                quantity_columns=(4, 5, 6),
+            )
+        )  # fmt: skip
+    sheet.append(
+        cells(
+            [gettext("合计"), "", "", "", ledger.total_in, ledger.total_out, ledger.balance],
+            font=bold,
+            quantity_columns=(4, 5, 6),
         )
     )
     buffer = io.BytesIO()

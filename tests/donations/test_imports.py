@@ -925,7 +925,7 @@ def test_command_errors(tmp_path, city, clerk, campaign):
 def import_admin():
     from django.contrib import admin
 
-    from donations.imports.admin_views import DonationImportAdminMixin
+    from donations.admin.imports import DonationImportAdminMixin
 
     class ImportAdmin(DonationImportAdminMixin, admin.ModelAdmin):
         pass

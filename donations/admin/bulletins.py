@@ -8,22 +8,18 @@ Loaded from ``donations.admin``.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields.json import KT
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from donations.forms import service_errors_to_form
-from donations.models import Bulletin, BulletinKind, BulletinStatus, Campaign, DisclosureReminder, PdfStatus
+from donations.forms.bulletins import BulletinChangeForm, BulletinDraftForm
+from donations.models import Bulletin, BulletinStatus, DisclosureReminder, PdfStatus
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
 from donations.services.bulletins import (
     bulletin_draft,
@@ -33,40 +29,8 @@ from donations.services.bulletins import (
     period_label,
 )
 from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, render_admin_page
-from redcross.scoping import visible_branch_ids, visible_branches
-
-
-class BulletinDraftForm(forms.Form):
-    branch = forms.ModelChoiceField(label=_("发布组织"), queryset=None)
-    kind = forms.ChoiceField(label=_("类型"), choices=BulletinKind.choices)
-    campaign = forms.ModelChoiceField(
-        label=_("募捐活动"), queryset=None, required=False, help_text=_("空白表示本组织的全部捐赠")
-    )
-    period_start = forms.DateField(label=_("起始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    title = forms.CharField(
-        label=_("标题"), max_length=200, required=False, help_text=_("空白时按组织、活动和期间生成")
-    )
-    errata = forms.CharField(
-        label=_("勘误"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10000
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        branches = visible_branches(user).filter(is_active=True).order_by("path")
-        self.fields["branch"].queryset = branches
-        self.fields["campaign"].queryset = Campaign.objects.order_by("-starts_on", "-id")
-        if user.branch_id and branches.filter(pk=user.branch_id).exists():
-            self.fields["branch"].initial = user.branch_id
-        yesterday = timezone.localdate() - timedelta(days=1)
-        self.fields["period_start"].initial = yesterday
-        self.fields["period_end"].initial = yesterday
-
-
-class BulletinChangeForm(forms.ModelForm):
-    class Meta:
-        model = Bulletin
-        fields = ["title", "errata"]
+from redcross.forms import service_errors_to_form
+from redcross.scoping import visible_branch_ids
 
 
 @admin.register(Bulletin)

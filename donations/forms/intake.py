@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.models import Campaign, Channel, DonationKind, Donor, Recipient, ValueBasis
+from donations.services.donors import donor_find_duplicates
 from redcross.scoping import scope_queryset, visible_branches
-
-_ITEM_ERROR = re.compile(r"^items\[(\d+)\]\.(\w+)$")
 
 
 class DonationRegisterForm(forms.Form):
@@ -75,25 +74,6 @@ class ReceiptReverseForm(forms.Form):
     reissue = forms.BooleanField(label=_("冲红后重新开具票据"), required=False, initial=True)
 
 
-def service_errors_to_form(exc: ValidationError, form: forms.Form, formset=None) -> None:
-    """Put a service's field errors on the matching form or item-line field."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    # the service numbered the item lines it was given: the filled, not deleted, forms
-    filled = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")] if formset else []
-    for field, errors in exc.message_dict.items():
-        match = _ITEM_ERROR.match(field)
-        if match and int(match.group(1)) < len(filled):
-            item_form = filled[int(match.group(1))]
-            target = match.group(2) if match.group(2) in item_form.fields else None
-            item_form.add_error(target, errors)
-        elif field in form.fields:
-            form.add_error(field, errors)
-        else:
-            form.add_error(None, errors)
-
-
 class DonationCorrectForm(forms.Form):
     """Fields a confirmed donation may be corrected in; unchanged ones are left out of the correction."""
 
@@ -135,3 +115,32 @@ class DonationCorrectForm(forms.Form):
         if received is not None and received == self.donation.received_at.replace(second=0, microsecond=0):
             del changes["received_at"]
         return changes
+
+
+class DonorAdminForm(forms.ModelForm):
+    allow_duplicate = forms.BooleanField(
+        label=_("确认不是重复登记"), required=False, help_text=_("系统提示疑似重复时，核实后勾选仍可新建")
+    )
+
+    class Meta:
+        model = Donor
+        fields = [
+            "branch", "kind", "name", "credit_code", "contact_person", "phone", "email", "address", "id_number",
+            "public_display", "full_name_consent_text", "wants_receipt", "note",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not cleaned.get("allow_duplicate"):
+            duplicates = list(
+                donor_find_duplicates(
+                    name=cleaned.get("name") or "",
+                    phone=cleaned.get("phone") or "",
+                    credit_code=cleaned.get("credit_code") or "",
+                    id_number=cleaned.get("id_number") or "",
+                )[:5]
+            )
+            if duplicates:
+                names = "、".join(f"{d.name}（#{d.pk}）" for d in duplicates)
+                raise ValidationError(gettext("疑似重复登记，已有捐赠人：%(names)s") % {"names": names})
+        return cleaned

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Subquery
@@ -17,14 +16,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from donations.forms import (
+from donations.admin.base import ReadOnlyInline
+from donations.admin.imports import DonationImportAdminMixin
+from donations.forms.intake import (
     DonationCorrectForm,
     DonationItemFormSet,
     DonationRegisterForm,
+    DonorAdminForm,
     ReceiptReverseForm,
-    service_errors_to_form,
 )
-from donations.imports.admin_views import DonationImportAdminMixin
 from donations.models import (
     Attachment,
     Campaign,
@@ -43,43 +43,14 @@ from donations.models import (
 )
 from donations.selectors import daily_intake_report
 from donations.services.campaigns import campaign_set_status
-from donations.services.donors import donor_find_duplicates
 from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
 from redcross.admin import BranchScopedAdmin, render_admin_page
+from redcross.forms import service_errors_to_form
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan
 from redcross.scoping import visible_branches
 from redcross.uploads import stored_file_download
-
-
-class DonorAdminForm(forms.ModelForm):
-    allow_duplicate = forms.BooleanField(
-        label=_("确认不是重复登记"), required=False, help_text=_("系统提示疑似重复时，核实后勾选仍可新建")
-    )
-
-    class Meta:
-        model = Donor
-        fields = [
-            "branch", "kind", "name", "credit_code", "contact_person", "phone", "email", "address", "id_number",
-            "public_display", "full_name_consent_text", "wants_receipt", "note",
-        ]  # fmt: skip
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk is None and not cleaned.get("allow_duplicate"):
-            duplicates = list(
-                donor_find_duplicates(
-                    name=cleaned.get("name") or "",
-                    phone=cleaned.get("phone") or "",
-                    credit_code=cleaned.get("credit_code") or "",
-                    id_number=cleaned.get("id_number") or "",
-                )[:5]
-            )
-            if duplicates:
-                names = "、".join(f"{d.name}（#{d.pk}）" for d in duplicates)
-                raise ValidationError(gettext("疑似重复登记，已有捐赠人：%(names)s") % {"names": names})
-        return cleaned
 
 
 @admin.register(Donor)
@@ -156,19 +127,6 @@ class CampaignAdmin(BranchScopedAdmin):
     @admin.action(description=_("恢复为日常捐赠（此后的捐赠计入日常捐赠）"))
     def fold(self, request, queryset):
         self._set_status(request, queryset, CampaignStatus.FOLDED)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Lines shown on a donation's page that are written only by services."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DonationItemInline(ReadOnlyInline):
@@ -581,7 +539,3 @@ class CertificateAdmin(BranchScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from donations import admin_allocations  # noqa: E402,F401
-from donations import admin_bulletins as _admin_bulletins  # noqa: E402,F401
