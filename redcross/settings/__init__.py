@@ -46,7 +46,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Keys for encrypted personal data (ID numbers, health data). Comma-separated
 # Fernet keys: the first encrypts, all decrypt, which is how keys rotate
-# (see README, "Rotating the encryption key").
+# (see docs/configuration.md, "Rotating the encryption key").
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
     raise _config(
