@@ -20,8 +20,11 @@ def test_home_page(page, live_server, portal, screenshot_dir):
     page.goto(live_server.url + "/")
     expect(page).to_have_title("澜州市红十字会")
     nav = page.get_by_role("navigation", name="主导航")
-    for item in ["信息公开", "捐赠查询", "三献", "应急救护", "志愿服务", "新闻动态"]:
+    for item in ["信息公开", "捐赠查询"]:
         expect(nav.get_by_role("link", name=item)).to_be_visible()
+    # apps not built yet have no entry (issue 12: no navigation entry leads nowhere)
+    for item in ["三献", "应急救护", "志愿服务", "新闻动态"]:
+        expect(nav.get_by_role("link", name=item)).to_have_count(0)
     expect(page.get_by_role("contentinfo")).to_contain_text("0571-86001234")
     page.screenshot(path=screenshot_dir / "home.png", full_page=True)
 
