@@ -9,7 +9,6 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from redcross.site import forget_portal_name
 from redcross.validators import validate_cn_phone, validate_uscc
 
 
@@ -115,7 +114,8 @@ class Branch(models.Model):
                 if old_path:
                     for descendant in Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                         Branch.objects.filter(pk=descendant.pk).update(path=new_path + descendant.path[len(old_path) :])
-        forget_portal_name()
+        # the portal's cached facts (name, phone, bank account) are forgotten by a post_save
+        # handler (redcross.apps), so this module needs nothing from the site helpers
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("红十字会组织不能删除；请改为停用"))
