@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from redcross import views
+from redcross.api_docs import ApiDocsView, OpenDataIndex
 from redcross.api import BranchViewSet
 
 # The kernel's own routes; each app mounts its API by name below, so importing the project's
@@ -19,8 +20,9 @@ urlpatterns = [
     path("disclosure/", include("donations.public_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     # open data: read-only, no login, throttled
+    path("api/public/", OpenDataIndex.as_view(), name="api-public-index"),
     path("api/public/", include("donations.api.public_urls")),
     path("api/", include("donations.api.urls")),
     path("api/", include(router.urls)),
