@@ -7,6 +7,8 @@ class DonationsConfig(AppConfig):
     verbose_name = _("捐赠")
 
     def ready(self) -> None:
+        # the beat entries name donations tasks, which must be registered in every process
+        from donations import tasks  # noqa: F401
         from redcross.navigation import PublicSection, register_public_section
 
         register_public_section(

@@ -23,6 +23,7 @@ class RedCrossAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         from redcross.selectors import worker_status
+        from redcross.workbench import todo_items
 
-        extra_context = {**(extra_context or {}), "worker_status": worker_status()}
+        extra_context = {**(extra_context or {}), "worker_status": worker_status(), "todo": todo_items(request.user)}
         return super().index(request, extra_context)

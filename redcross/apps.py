@@ -29,7 +29,12 @@ class RedcrossConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from redcross import audit  # noqa: F401  (connects the history signal)
+
+        # every installed app may declare its workbench to-do lines in <app>/workbench.py
+        autodiscover_modules("workbench")
 
         # after auth's own handler created the permissions of every model
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="redcross_sync_roles")

@@ -4,8 +4,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from redcross import views
-from redcross.api_docs import ApiDocsView, OpenDataIndex
 from redcross.api import BranchViewSet
+from redcross.api_docs import ApiDocsView, OpenDataIndex
 
 # The kernel's own routes; each app mounts its API by name below, so importing the project's
 # URLs imports no app module until Django resolves them.

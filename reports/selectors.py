@@ -10,19 +10,21 @@ declares a target.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from redcross.models import Branch
 from redcross.money import to_wan
 from redcross.selectors import BranchScope
+from reports.models import ExportStatus, ReportExport
 from reports.periods import PeriodKind, ReportPeriod
 from reports.registry import Column, ColumnType, Section, iterate_with_cache, registry
 
@@ -352,3 +354,9 @@ def report_build(
         if section.applies_to(scope)
     ]
     return report
+
+
+def failed_exports(*, branch_ids: Collection[int] | None) -> QuerySet[ReportExport]:
+    """Report exports whose generation failed, in the given branches (None: all)."""
+    exports = ReportExport.objects.filter(status=ExportStatus.FAILED)
+    return exports if branch_ids is None else exports.filter(branch_id__in=list(branch_ids))

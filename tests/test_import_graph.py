@@ -12,7 +12,17 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("redcross", "donations", "relief", "training", "registries", "membership", "volunteers", "publicity", "reports")
+PACKAGES = (
+    "redcross",
+    "donations",
+    "relief",
+    "training",
+    "registries",
+    "membership",
+    "volunteers",
+    "publicity",
+    "reports",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -55,7 +65,9 @@ def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
                     anchor = package.split(".")
                     anchor = anchor[: len(anchor) - (node.level - 1)]
                     base = ".".join([*anchor, base] if base else anchor)
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+                ]
             for target in targets:
                 # "import a.b.c" binds a module; the nearest project module up the dotted path is the edge
                 while target and target not in modules:
@@ -126,7 +138,9 @@ def test_the_checker_finds_a_loop_hidden_in_a_function():
 
 def test_the_checker_reads_imports_inside_functions(tmp_path, monkeypatch):
     modules = {"donations.services.intake": tmp_path / "intake.py", "donations.tasks": tmp_path / "tasks.py"}
-    modules["donations.services.intake"].write_text("def f():\n    from donations.tasks import t\n    from donations import tasks\n")
+    modules["donations.services.intake"].write_text(
+        "def f():\n    from donations.tasks import t\n    from donations import tasks\n"
+    )
     modules["donations.tasks"].write_text("from donations.services.intake import f\n")
     graph = import_graph(modules)
     # the accepted loop: a service enqueuing its app's task from inside a function

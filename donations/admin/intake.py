@@ -42,6 +42,7 @@ from donations.models import (
     Recipient,
 )
 from donations.selectors import daily_intake_report
+from donations.selectors.workbench import donations_awaiting_receipt
 from donations.services.campaigns import campaign_set_status
 from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
@@ -180,6 +181,21 @@ class CorrectionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReceiptToIssueFilter(admin.SimpleListFilter):
+    """The workbench's "待开具捐赠票据" line links here: the same rows it counts."""
+
+    title = _("捐赠票据")
+    parameter_name = "receipt"
+
+    def lookups(self, request, model_admin):
+        return [("to_issue", _("待开具"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "to_issue":
+            return queryset & donations_awaiting_receipt(branch_ids=None)
+        return queryset
+
+
 @admin.register(Donation)
 class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     """Donations are registered through their own form (items included) and never edited here:
@@ -202,6 +218,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         "channel",
         "campaign",
         ("branch", admin.RelatedOnlyFieldListFilter),
+        ReceiptToIssueFilter,
         "is_retroactive",
         ("received_at", admin.DateFieldListFilter),
     )

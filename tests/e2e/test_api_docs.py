@@ -8,7 +8,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_swagger_ui_loads_under_the_csp(page, live_server, screenshot_dir):
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     response = page.goto(live_server.url + "/api/docs/")
     csp = response.headers["content-security-policy"]
     assert "unsafe-inline" not in csp
