@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from redcross.site import portal_name
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete answers labelled by the model admin's ``autocomplete_label(obj)`` where it has
+    one (a donor's name with its masked phone or credit code), so two 张伟 can be told apart."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        if label is not None:
+            result["text"] = label(obj)
+        return result
 
 
 class RedCrossAdminSite(admin.AdminSite):
@@ -20,6 +33,9 @@ class RedCrossAdminSite(admin.AdminSite):
         context["site_header"] = _("%(name)s 管理系统") % {"name": name}
         context["site_title"] = name
         return context
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def index(self, request, extra_context=None):
         from redcross.selectors import worker_status

@@ -44,12 +44,12 @@ from donations.models import (
 from donations.selectors import daily_intake_report
 from donations.selectors.workbench import donations_awaiting_receipt
 from donations.services.campaigns import campaign_set_status
-from donations.services.intake import donation_confirm_batch, donation_correct, donation_register
+from donations.services.intake import donation_confirm, donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
 from redcross.admin import BranchScopedAdmin, render_admin_page
-from redcross.forms import service_errors_to_form
+from redcross.forms import service_error_message, service_errors_to_form
 from redcross.masking import mask_id_number
-from redcross.money import format_yuan
+from redcross.money import format_yuan, format_yuan_unit
 from redcross.scoping import visible_branches
 from redcross.uploads import stored_file_download
 
@@ -62,6 +62,27 @@ class DonorAdmin(BranchScopedAdmin):
     list_select_related = ("branch",)
     search_fields = ("name", "credit_code", "=phone")
     readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by", "created_at")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name, credit code, or phone digits: a clerk types the last four digits a donor reads out."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isascii() and term.isdigit() and len(term) >= 4:
+            results |= queryset.filter(phone__endswith=term)
+        elif term.isascii() and term.isalnum() and len(term) >= 6:
+            results |= queryset.filter(credit_code__startswith=term.upper())
+        return results, may_have_duplicates
+
+    def get_changeform_initial_data(self, request):
+        # a donor added from the donation form's "+" belongs to the clerk's own branch
+        return {"branch": request.user.branch_id, **super().get_changeform_initial_data(request)}
+
+    def autocomplete_label(self, obj: Donor) -> str:
+        """What the donation form's donor search shows: enough to tell two 张伟 apart, nothing more."""
+        from redcross.masking import mask_phone
+
+        detail = obj.credit_code or mask_phone(obj.phone)
+        return f"{obj.name}（{detail}）" if detail else obj.name
 
     @admin.display(description=_("联系电话"))
     def masked_phone(self, obj: Donor) -> str:
@@ -171,8 +192,18 @@ class AttachmentAddInline(admin.TabularInline):
 class ReceiptInline(ReadOnlyInline):
     model = Receipt
     fk_name = "donation"
-    fields = ("invoice_code", "number_display", "issued_at", "total_amount", "status", "pdf_status")
+    fields = ("receipt_link", "issued_at", "total_display", "status", "pdf_status")
     readonly_fields = fields
+
+    @admin.display(description=_("票据代码与号码"))
+    def receipt_link(self, receipt: Receipt):
+        url = reverse("admin:donations_receipt_change", args=[receipt.pk])
+        return format_html('<a href="{}">{} {}</a>', url, receipt.invoice_code, receipt.number_display)
+
+    @admin.display(description=_("金额合计"))
+    def total_display(self, receipt: Receipt) -> str:
+        # goods without evidence of value: quantities only, no amount (财综〔2024〕1号)
+        return format_yuan_unit(receipt.total_amount) if receipt.total_amount is not None else gettext("仅列数量")
 
 
 class CorrectionInline(ReadOnlyInline):
@@ -229,6 +260,24 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     show_full_result_count = False  # no COUNT(*) over a surge of donations on every page
     inlines = [DonationItemInline, AttachmentInline, AttachmentAddInline, ReceiptInline, CorrectionInline]
     actions = ["confirm", "issue_receipts"]
+    # a donation is written by services only: its page shows it, formatted, and offers the buttons
+    fieldsets = (
+        (
+            _("捐赠"),
+            {
+                "fields": (
+                    ("serial", "status"),
+                    "donor",
+                    ("kind", "amount_display", "refunded_display"),
+                    ("channel", "channel_transaction_id"),
+                    "received_at",
+                )
+            },
+        ),
+        (_("用途"), {"fields": (("campaign", "branch"), "designated_recipient", "wish", "is_retroactive")}),
+        (_("双人双签"), {"fields": (("registered_by", "registered_at"), ("confirmed_by", "confirmed_at"))}),
+        (_("内部备注"), {"fields": ("note",)}),
+    )
     readonly_fields = [
         "serial",
         "branch",
@@ -238,7 +287,8 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         "channel",
         "channel_transaction_id",
         "received_at",
-        "amount",
+        "amount_display",
+        "refunded_display",
         "designated_recipient",
         "wish",
         "is_retroactive",
@@ -249,6 +299,16 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         "confirmed_at",
         "note",
     ]
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, obj: Donation) -> str:
+        if obj.kind != DonationKind.CASH:
+            return gettext("见物资明细")
+        return format_yuan_unit(obj.amount)
+
+    @admin.display(description=_("已退款"))
+    def refunded_display(self, obj: Donation) -> str:
+        return format_yuan_unit(obj.refunded_amount) if obj.refunded_amount else "—"
 
     def get_queryset(self, request):
         valid = Receipt.objects.filter(donation=OuterRef("pk"), status=ReceiptStatus.VALID)
@@ -306,6 +366,16 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
             path("daily-report/", self.admin_site.admin_view(self.daily_report_view), name="donations_daily_report"),
             path("<int:donation_id>/correct/", self.admin_site.admin_view(self.correct_view), name="donations_correct"),
             path(
+                "<int:donation_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="donations_donation_confirm",
+            ),
+            path(
+                "<int:donation_id>/issue-receipt/",
+                self.admin_site.admin_view(self.issue_receipt_view),
+                name="donations_donation_issue_receipt",
+            ),
+            path(
                 "<int:donation_id>/attachments/<int:attachment_id>/",
                 self.admin_site.admin_view(self.attachment_file_view),
                 name="donations_attachment_file",
@@ -324,7 +394,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = DonationRegisterForm(request.POST or None, user=request.user)
+        form = DonationRegisterForm(request.POST or None, user=request.user, admin_site=self.admin_site)
         formset = DonationItemFormSet(request.POST or None, prefix="items")
         if request.method == "POST" and form.is_valid() and formset.is_valid():
             items = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
@@ -346,6 +416,65 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
             formset=formset,
             has_view_permission=True,
         )
+
+    # --- the buttons on a donation's own page: the same services as the list actions -------------
+
+    def _post_on_own_page(self, request, donation_id: int, call, done: str):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation_id]))
+        donation = get_object_or_404(self.get_queryset(request), pk=donation_id)  # the user's branches only
+        try:
+            call(donation)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, f"{donation.serial}: {service_error_message(exc)}", messages.ERROR)
+        else:
+            self.message_user(request, done % {"serial": donation.serial})
+        return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[donation.pk]))
+
+    def confirm_view(self, request, donation_id: int):
+        return self._post_on_own_page(
+            request,
+            donation_id,
+            lambda donation: donation_confirm(donation=donation, by=request.user),
+            gettext("已复核捐赠 %(serial)s"),
+        )
+
+    def issue_receipt_view(self, request, donation_id: int):
+        return self._post_on_own_page(
+            request,
+            donation_id,
+            lambda donation: receipt_issue(donation=donation, by=request.user),
+            gettext("已为捐赠 %(serial)s 开具票据"),
+        )
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.kind == DonationKind.CASH:
+            # a cash gift has no goods lines: no empty goods table on its page
+            inlines = [inline for inline in inlines if not isinstance(inline, DonationItemInline)]
+        return inlines
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        donation = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), **self._own_page_buttons(request, donation)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _own_page_buttons(self, request, donation: Donation | None) -> dict:
+        """Which of 复核 / 开具票据 / 冲红 this user may press on this donation's page."""
+        if donation is None:
+            return {}
+        valid_receipt = donation.receipts.filter(status=ReceiptStatus.VALID).first()
+        return {
+            # the registrar sees the button too: the service refuses with the 双人双签 message,
+            # which is where that rule lives
+            "can_confirm": donation.status == DonationStatus.REGISTERED
+            and request.user.has_perm("donations.confirm_donation"),
+            "can_issue_receipt": donation.status == DonationStatus.CONFIRMED
+            and valid_receipt is None
+            and request.user.has_perm("donations.issue_receipt"),
+            "valid_receipt": valid_receipt,
+            "can_reverse_receipt": valid_receipt is not None and request.user.has_perm("donations.reverse_receipt"),
+        }
 
     # --- corrections of confirmed donations -----------------------------------------------------
 

@@ -14,29 +14,74 @@ from donations.services.donors import donor_find_duplicates
 from redcross.scoping import scope_queryset, visible_branches
 
 
+def intake_defaults(user) -> dict[str, Any]:
+    """What a new donation starts with: now, the user's branch, the open emergency campaign if
+    there is one (a surge), else the user's branch's regular giving."""
+    from django.utils import timezone
+
+    from donations.models import CampaignKind, CampaignStatus
+
+    open_campaigns = Campaign.objects.filter(status=CampaignStatus.OPEN)
+    campaign = (
+        open_campaigns.filter(is_emergency=True).order_by("-starts_on", "-id").first()
+        or open_campaigns.filter(kind=CampaignKind.REGULAR, branch_id=user.branch_id).first()
+    )
+    defaults: dict[str, Any] = {"received_at": timezone.localtime().replace(second=0, microsecond=0)}
+    if user.branch_id:
+        defaults["branch"] = user.branch_id
+    if campaign is not None:
+        defaults["campaign"] = campaign.pk
+    return defaults
+
+
 class DonationRegisterForm(forms.Form):
-    branch = forms.ModelChoiceField(label=_("接收组织"), queryset=None)
-    donor = forms.ModelChoiceField(label=_("捐赠人"), queryset=None, help_text=_("先在“捐赠人”中登记，再选择"))
-    campaign = forms.ModelChoiceField(label=_("募捐活动"), queryset=None)
-    kind = forms.ChoiceField(label=_("类型"), choices=DonationKind.choices)
-    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
-    channel_transaction_id = forms.CharField(label=_("渠道交易号"), required=False, max_length=64)
-    received_at = forms.DateTimeField(label=_("到账时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    """One form, one submit for a walk-in gift: the donor is found by typing (name, phone digits,
+    credit code) or added in place, and everything else has a default a clerk rarely changes."""
+
+    donor = forms.ModelChoiceField(
+        label=_("捐赠人"), queryset=None, help_text=_("输入姓名、名称、手机号后四位或信用代码查找；没有则点“+”新增")
+    )
+    kind = forms.ChoiceField(label=_("类型"), choices=DonationKind.choices, initial=DonationKind.CASH)
     amount = forms.CharField(label=_("金额（元）"), required=False, help_text=_("捐款必填；捐物按物资明细计算"))
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.ON_SITE)
+    received_at = forms.DateTimeField(
+        label=_("到账时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    campaign = forms.ModelChoiceField(label=_("募捐活动"), queryset=None)
+    branch = forms.ModelChoiceField(label=_("接收组织"), queryset=None)
+    channel_transaction_id = forms.CharField(label=_("渠道交易号"), required=False, max_length=64)
     designated_recipient = forms.ModelChoiceField(label=_("定向受赠单位"), queryset=None, required=False)
     wish = forms.CharField(label=_("捐赠意愿"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     is_retroactive = forms.BooleanField(label=_("补办手续"), required=False)
     note = forms.CharField(label=_("内部备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args, user, admin_site=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         branches = visible_branches(user).filter(is_active=True)
         self.fields["branch"].queryset = branches
-        if user.branch_id and not self.is_bound:
-            self.initial.setdefault("branch", user.branch_id)
         self.fields["donor"].queryset = scope_queryset(Donor.objects.all(), user)
         self.fields["campaign"].queryset = Campaign.objects.filter(status__in=["open", "folded"])
         self.fields["designated_recipient"].queryset = scope_queryset(Recipient.objects.filter(is_active=True), user)
+        if admin_site is not None:
+            self._search_donors_by_typing(admin_site)
+        if not self.is_bound:
+            self.initial.update(intake_defaults(user))
+
+    def _search_donors_by_typing(self, admin_site) -> None:
+        """The admin's own autocomplete (select2, shipped with Django) and its "+" to add a donor
+        in a pop-up without leaving this form."""
+        from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
+
+        from donations.models import Donation
+
+        relation = Donation._meta.get_field("donor")
+        field = self.fields["donor"]
+        widget = AutocompleteSelect(relation, admin_site, attrs={"data-placeholder": gettext("输入以查找捐赠人")})
+        widget.choices = field.choices  # the field gives its (scoped) queryset to the widget it was built with
+        field.widget = RelatedFieldWidgetWrapper(
+            widget, relation.remote_field, admin_site, can_add_related=True, can_change_related=False,
+            can_view_related=False,
+        )  # fmt: skip
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -66,7 +111,8 @@ class DonationItemForm(forms.Form):
     expiry_date = forms.DateField(label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-DonationItemFormSet = forms.formset_factory(DonationItemForm, extra=3, can_delete=True)
+# one empty line: a cash gift (most of them) shows none, the page adds lines for goods
+DonationItemFormSet = forms.formset_factory(DonationItemForm, extra=1, can_delete=True)
 
 
 class ReceiptReverseForm(forms.Form):

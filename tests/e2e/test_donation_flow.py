@@ -21,6 +21,13 @@ def login(page, live_server, username):
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
 
 
+def choose_donor(page, typed: str, name: str) -> None:
+    """The donor field searches as one types (the admin's select2 autocomplete)."""
+    page.locator("#id_donor + .select2 .select2-selection").click()
+    page.locator(".select2-search__field").fill(typed)
+    page.locator(".select2-results__option", has_text=name).click()
+
+
 def test_register_confirm_issue_and_look_up(page, live_server, screenshot_dir):
     city = CityBranchFactory(name="澜州市红十字会", code="LZ")
     StaffFactory(username="e2e-clerk", branch=city, roles=["donation_clerk"], last_name="林", first_name="晓雨")
@@ -30,7 +37,7 @@ def test_register_confirm_issue_and_look_up(page, live_server, screenshot_dir):
 
     login(page, live_server, "e2e-clerk")
     page.goto(live_server.url + "/admin/donations/donation/add/")
-    page.get_by_label("捐赠人").select_option(str(donor.pk))
+    choose_donor(page, "5678", donor.name)
     page.get_by_label("募捐活动").select_option(str(campaign.pk))
     page.get_by_label("类型", exact=True).select_option("cash")
     page.get_by_label("渠道", exact=True).select_option("bank")

@@ -1,0 +1,37 @@
+/* The donation form: goods lines only for goods, and as many as needed.
+   Without JavaScript the form still works: the goods table is simply always shown. */
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+  ready(function () {
+    var kind = document.getElementById("id_kind");
+    var goods = document.getElementById("donation-goods");
+    var amount = document.getElementById("id_amount");
+    var addButton = document.getElementById("add-goods-line");
+    var template = document.getElementById("empty-goods-line");
+    var table = document.getElementById("donation-items");
+    var total = document.getElementById("id_items-TOTAL_FORMS");
+    if (!kind || !goods) { return; }
+    var amountRow = amount ? amount.closest(".form-row") : null;
+
+    function showForKind() {
+      var inKind = kind.value === "in_kind";
+      goods.hidden = !inKind;
+      if (amountRow) { amountRow.hidden = inKind; }
+    }
+    kind.addEventListener("change", showForKind);
+    showForKind();
+
+    if (addButton && template && table && total) {
+      addButton.hidden = false;
+      addButton.addEventListener("click", function () {
+        var index = parseInt(total.value, 10);
+        var row = template.innerHTML.replace(/__prefix__/g, String(index));
+        table.tBodies[0].insertAdjacentHTML("beforeend", row);
+        total.value = String(index + 1);
+      });
+    }
+  });
+})();
