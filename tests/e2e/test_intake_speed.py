@@ -72,7 +72,7 @@ def test_walk_in_cash_gift_in_one_form_and_one_submit(page, live_server, desk, s
     assert Receipt.objects.filter(donation=donation).count() == 1
     # a donation's page shows formatted values only: no editable field, the amount with its separator
     expect(page.locator("form#donation_form input[type=text], form#donation_form input[type=number]")).to_have_count(0)
-    expect(page.locator(".field-amount_display .readonly")).to_have_text("500.00 元")
+    expect(page.locator("div.field-amount_display > .readonly")).to_have_text("500.00 元")
     expect(page.locator(".field-total_display")).to_contain_text("500.00 元")
     page.screenshot(path=screenshot_dir / "donation-page-after-review.png", full_page=True)
 
