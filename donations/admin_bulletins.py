@@ -25,13 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from donations.forms import service_errors_to_form
 from donations.models import Bulletin, BulletinKind, BulletinStatus, Campaign, DisclosureReminder, PdfStatus
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
-from donations.services.bulletins import (
-    bulletin_draft,
-    bulletin_edit_draft,
-    bulletin_public_path,
-    bulletin_publish,
-    period_label,
-)
+from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft, period_label
+from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
 from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, render_admin_page
 from redcross.scoping import visible_branch_ids, visible_branches
 

@@ -33,7 +33,8 @@ from donations.selectors.disclosure import (
     published_bulletins,
 )
 from donations.selectors.honor_roll import filter_choices
-from donations.services.bulletins import bulletin_public_path, bulletin_verify_chain, canonical_json
+from donations.services.bulletins.compose import canonical_json
+from donations.services.bulletins.publish import bulletin_public_path, bulletin_verify_chain
 from redcross.models import Branch
 
 ROWS_PER_PAGE = 500

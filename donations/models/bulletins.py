@@ -1,7 +1,7 @@
 """Bulletins (公示): receipt bulletins (接收公示) and usage announcements (使用公告), 第N期.
 
 A bulletin is drafted for a branch, a period and optionally one campaign (by the beat or by
-staff), reviewed, and published by ``donations.services.bulletins.bulletin_publish``, which
+staff), reviewed, and published by ``donations.services.bulletins.publish.bulletin_publish``, which
 recomputes its rows, takes its number and links it into the branch's hash chain.
 
 Rules that belong to the row live here:
