@@ -14,7 +14,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,7 +26,6 @@ from donations.models import (
     BulletinDonation,
     BulletinKind,
     BulletinStatus,
-    PdfStatus,
 )
 from donations.services.bulletins.compose import (
     bulletin_content,
@@ -37,6 +35,7 @@ from donations.services.bulletins.compose import (
     published_overlap,
 )
 from redcross.audit import audit_context
+from redcross.documents import document_pdf_request, document_render_pdf
 from redcross.models import Branch
 from redcross.numbering import sequence_current, sequence_next
 from redcross.scoping import ensure_branch_access
@@ -89,7 +88,6 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     bulletin.published_at = timezone.now().replace(microsecond=0)
     bulletin.published_by = by
     bulletin.status = BulletinStatus.PUBLISHED
-    bulletin.pdf_status = PdfStatus.PENDING
     rows, totals, ids = bulletin_rows(bulletin)
     bulletin.content = bulletin_content(bulletin, rows, totals)
     bulletin.content_hash = content_sha256(bulletin.content)
@@ -103,9 +101,7 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
         BulletinAllocation.objects.bulk_create(
             (BulletinAllocation(bulletin=bulletin, allocation_id=pk) for pk in ids), batch_size=5000
         )
-    from donations.tasks import bulletin_render_pdf_task
-
-    bulletin_render_pdf_task.delay_on_commit(bulletin.pk)
+    document_pdf_request(document=bulletin)
     return bulletin
 
 
@@ -318,19 +314,4 @@ def bulletin_pdf_bytes(bulletin: Bulletin) -> bytes:
 
 def bulletin_render_pdf(*, bulletin_id: int) -> Bulletin | None:
     """Render and store a published bulletin's PDF; idempotent (one that has its PDF is left alone)."""
-    bulletin = Bulletin.objects.select_related("branch").filter(pk=bulletin_id).first()
-    if bulletin is None or bulletin.status != BulletinStatus.PUBLISHED:
-        return bulletin
-    if bulletin.pdf_status == PdfStatus.READY and bulletin.pdf:
-        return bulletin
-    data = bulletin_pdf_bytes(bulletin)
-    with transaction.atomic():
-        locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
-        if locked.pdf_status == PdfStatus.READY and locked.pdf:
-            return locked
-        name = f"{bulletin.branch.code}-{bulletin.kind}-{bulletin.number:04d}.pdf"
-        locked.pdf.save(name, ContentFile(data), save=False)
-        # update(): attaching the rendered file is not a change of the published bulletin
-        Bulletin.objects.filter(pk=locked.pk).update(pdf=locked.pdf.name, pdf_status=PdfStatus.READY)
-        locked.pdf_status = PdfStatus.READY
-    return locked
+    return document_render_pdf(model=Bulletin, pk=bulletin_id, render=bulletin_pdf_bytes, related=("branch",))
