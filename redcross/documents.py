@@ -127,16 +127,15 @@ def document_pdf_request(*, document: PdfDocument) -> None:
     transaction.on_commit(partial(document_pdf_enqueue, model=model, pk=document.pk))
 
 
-def document_render_pdf(
-    *, model: type[D], pk: int, render: Callable[[D], bytes], related: Sequence[str] = ()
-) -> D | None:
+def document_render_pdf(*, model: type[D], pk: int, render: Callable[[D], bytes], related: Sequence[str] = ()) -> D:
     """Render and store one document's PDF, then mark it ready; idempotent.
 
     Rendering takes up to seconds, so it runs outside the row lock; storing re-checks under the
-    lock, so two deliveries of the same task store one file. None when the row is gone.
+    lock, so two deliveries of the same task store one file. A missing row raises ``DoesNotExist``
+    (the task was sent after its row committed, so the task's retries are the right answer).
     """
-    document = model._default_manager.select_related(*related).filter(pk=pk).first()
-    if document is None or not document.pdf_renderable() or document.pdf_ready:
+    document = model._default_manager.select_related(*related).get(pk=pk)
+    if not document.pdf_renderable() or document.pdf_ready:
         return document
     content = render(document)
     with transaction.atomic():

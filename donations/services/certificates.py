@@ -40,7 +40,7 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
     )
 
 
-def certificate_render_pdf(*, certificate_id: int) -> Certificate | None:
+def certificate_render_pdf(*, certificate_id: int) -> Certificate:
     """Render and store the PDF; idempotent (a certificate that has its PDF is left alone)."""
     return document_render_pdf(
         model=Certificate,

@@ -222,7 +222,7 @@ def receipt_pdf_bytes(receipt: Receipt) -> bytes:
     )
 
 
-def receipt_render_pdf(*, receipt_id: int) -> Receipt | None:
+def receipt_render_pdf(*, receipt_id: int) -> Receipt:
     """Render and store the PDF; idempotent (a receipt that has its PDF is left alone)."""
     return document_render_pdf(model=Receipt, pk=receipt_id, render=receipt_pdf_bytes, related=("donation", "branch"))
 

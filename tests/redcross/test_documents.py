@@ -105,7 +105,8 @@ def test_rendering_stores_the_file_once_and_marks_it_ready(certificate):
     # a second delivery of the task renders and stores nothing more
     again = document_render_pdf(model=Certificate, pk=certificate.pk, render=render)
     assert (renders, again.pdf.name) == ([certificate.pk], stored.pdf.name)
-    assert document_render_pdf(model=Certificate, pk=certificate.pk + 1000, render=render) is None
+    with pytest.raises(Certificate.DoesNotExist):  # the task retries
+        document_render_pdf(model=Certificate, pk=certificate.pk + 1000, render=render)
     assert renders == [certificate.pk]
 
 

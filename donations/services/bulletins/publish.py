@@ -312,6 +312,6 @@ def bulletin_pdf_bytes(bulletin: Bulletin) -> bytes:
         )
 
 
-def bulletin_render_pdf(*, bulletin_id: int) -> Bulletin | None:
+def bulletin_render_pdf(*, bulletin_id: int) -> Bulletin:
     """Render and store a published bulletin's PDF; idempotent (one that has its PDF is left alone)."""
     return document_render_pdf(model=Bulletin, pk=bulletin_id, render=bulletin_pdf_bytes, related=("branch",))
