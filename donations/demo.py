@@ -325,7 +325,8 @@ def _donor(clerk, city, kind, name, **fields) -> Donor:
 def seed_bulletins(stdout, *, city: Branch, campaign: Campaign, clerk, reviewer) -> None:
     """Published bulletins for the demo campaign (two receipt bulletins and a usage announcement,
     chained), and one draft waiting for review."""
-    from donations.services.bulletins import bulletin_draft, bulletin_publish
+    from donations.services.bulletins.compose import bulletin_draft
+    from donations.services.bulletins.publish import bulletin_publish
 
     today = timezone.localdate()
     start = campaign.starts_on or today - timedelta(days=20)

@@ -39,7 +39,7 @@ def reconciliation_nightly_task() -> int:
 
 @shared_task(name="donations.tasks.bulletin_render_pdf_task", queue="heavy", acks_late=True, **_RETRY)
 def bulletin_render_pdf_task(bulletin_id: int) -> None:
-    from donations.services.bulletins import bulletin_render_pdf
+    from donations.services.bulletins.publish import bulletin_render_pdf
 
     bulletin_render_pdf(bulletin_id=bulletin_id)
 
@@ -47,7 +47,7 @@ def bulletin_render_pdf_task(bulletin_id: int) -> None:
 @shared_task(name="donations.tasks.bulletins_draft_due_task", acks_late=True)
 def bulletins_draft_due_task() -> int:
     """Beat (daily): draft the bulletins due today; returns how many were drafted."""
-    from donations.services.bulletins import bulletins_draft_due
+    from donations.services.bulletins.schedule import bulletins_draft_due
 
     return len(bulletins_draft_due())
 
@@ -55,6 +55,6 @@ def bulletins_draft_due_task() -> int:
 @shared_task(name="donations.tasks.disclosure_reminders_task", acks_late=True)
 def disclosure_reminders_task() -> int:
     """Beat (daily): e-mail staff the campaigns whose disclosure is due or overdue; returns e-mails sent."""
-    from donations.services.bulletins import disclosure_reminders_send
+    from donations.services.bulletins.schedule import disclosure_reminders_send
 
     return disclosure_reminders_send()

@@ -19,15 +19,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.forms.bulletins import BulletinChangeForm, BulletinDraftForm
-from donations.models import Bulletin, BulletinStatus, DisclosureReminder, PdfStatus
+from donations.models import Bulletin, BulletinStatus, DisclosureReminder
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
-from donations.services.bulletins import (
-    bulletin_draft,
-    bulletin_edit_draft,
-    bulletin_public_path,
-    bulletin_publish,
-    period_label,
-)
+from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft, period_label
+from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
 from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, render_admin_page
 from redcross.forms import service_errors_to_form
 from redcross.scoping import visible_branch_ids
@@ -202,9 +197,7 @@ class BulletinAdmin(BranchScopedAdmin):
 
     def pdf_view(self, request, bulletin_id: int):
         bulletin = get_object_or_404(self.get_queryset(request), pk=bulletin_id)
-        if not self.has_view_permission(request, bulletin) or bulletin.pdf_status != PdfStatus.READY:
-            raise PermissionDenied
-        if not bulletin.pdf:
+        if not self.has_view_permission(request, bulletin) or not bulletin.pdf_ready:
             raise PermissionDenied
         name = f"{bulletin.branch.code}-{bulletin.kind}-{bulletin.number:04d}.pdf"
         return FileResponse(bulletin.pdf.open("rb"), content_type="application/pdf", filename=name)

@@ -34,7 +34,6 @@ from donations.models.intake import (
     DonationStatus,
     Donor,
     DonorKind,
-    PdfStatus,
     PublicDisplay,
     Receipt,
     ReceiptCode,
@@ -54,6 +53,7 @@ from donations.models.warehouse import (
     StockMovement,
     Warehouse,
 )
+from redcross.documents import PdfStatus  # the donations' documents share the kernel's states
 
 __all__ = [
     "GENESIS_HASH",

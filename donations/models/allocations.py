@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from donations.models.intake import Campaign, Donation, DonationItem, DonationKind, Recipient
 from redcross.models import Branch
 from redcross.money import MoneyField
+from redcross.signoff import TwoPersonConfirmed
 from redcross.uploads import validate_evidence_file
 
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
@@ -89,8 +90,10 @@ class AllocationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-class Allocation(models.Model):
+class Allocation(TwoPersonConfirmed):
     """Cash paid (拨付) or goods sent (物资调拨令) to a recipient; counts once a second person confirms it."""
+
+    own_confirmation_message = _("双人双签：拨付 %(serial)s 由您登记，须由另一名工作人员复核")
 
     serial = models.CharField(_("编号"), max_length=30, unique=True, editable=False)
     branch = models.ForeignKey(Branch, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="allocations")
@@ -121,19 +124,6 @@ class Allocation(models.Model):
         _("状态"), max_length=12, choices=AllocationStatus.choices, default=AllocationStatus.REGISTERED
     )
     note = models.TextField(_("说明"), blank=True)
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
-    )
-    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("复核人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    confirmed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
 
     history = HistoricalRecords()
 

@@ -1,7 +1,7 @@
 """Bulletins (公示): receipt bulletins (接收公示) and usage announcements (使用公告), 第N期.
 
 A bulletin is drafted for a branch, a period and optionally one campaign (by the beat or by
-staff), reviewed, and published by ``donations.services.bulletins.bulletin_publish``, which
+staff), reviewed, and published by ``donations.services.bulletins.publish.bulletin_publish``, which
 recomputes its rows, takes its number and links it into the branch's hash chain.
 
 Rules that belong to the row live here:
@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from donations.models.allocations import Allocation
-from donations.models.intake import Campaign, Donation, PdfStatus
+from donations.models.intake import Campaign, Donation
+from redcross.documents import PdfDocument, pdf_pending_index
 from redcross.models import Branch
 
 # previous_hash of a branch's first bulletin
@@ -42,7 +43,10 @@ class BulletinStatus(models.TextChoices):
     PUBLISHED = "published", _("已发布")
 
 
-class Bulletin(models.Model):
+class Bulletin(PdfDocument):
+    pdf_upload_to = "donations/bulletins/%Y/"
+    pdf_render_task = "donations.tasks.bulletin_render_pdf_task"
+
     branch = models.ForeignKey(Branch, verbose_name=_("发布组织"), on_delete=models.PROTECT, related_name="bulletins")
     kind = models.CharField(_("类型"), max_length=10, choices=BulletinKind.choices)
     number = models.PositiveIntegerField(_("期号"), null=True, blank=True, editable=False)
@@ -86,8 +90,6 @@ class Bulletin(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="donations/bulletins/%Y/", blank=True)
-    pdf_status = models.CharField(_("PDF 状态"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING)
     donations = models.ManyToManyField(
         Donation, through="BulletinDonation", related_name="bulletins", blank=True, verbose_name=_("公示的捐赠")
     )
@@ -148,6 +150,7 @@ class Bulletin(models.Model):
                 fields=["-published_at", "-id"], condition=models.Q(status="published"), name="bulletin_archive"
             ),
             models.Index(fields=["campaign", "kind", "status"], name="bulletin_campaign"),
+            pdf_pending_index("bulletin_pdf_pending"),
         ]
         permissions = [("publish_bulletin", _("发布公示"))]
 
@@ -176,6 +179,12 @@ class Bulletin(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == BulletinStatus.PUBLISHED
+
+    def pdf_renderable(self) -> bool:
+        return self.is_published
+
+    def pdf_filename(self) -> str:
+        return f"{self.branch.code}-{self.kind}-{self.number:04d}.pdf"
 
     @property
     def number_label(self) -> str:

@@ -18,10 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from redcross.documents import PdfDocument, pdf_pending_index
 from redcross.encryption import EncryptedTextField, blind_index
 from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
 from redcross.models import Branch
 from redcross.money import MoneyField
+from redcross.signoff import TwoPersonConfirmed
 from redcross.uploads import validate_evidence_file
 from redcross.validators import validate_cn_phone, validate_uscc
 
@@ -244,7 +246,11 @@ class DonationQuerySet(models.QuerySet):
         return self.filter(status=DonationStatus.CONFIRMED)
 
 
-class Donation(models.Model):
+class Donation(TwoPersonConfirmed):
+    """A cash or in-kind gift; it counts once a second staff member, not its registrar, confirms it."""
+
+    own_confirmation_message = _("双人双签：捐赠 %(serial)s 由您登记，须由另一名工作人员复核")
+
     serial = models.CharField(_("捐赠流水号"), max_length=30, unique=True, editable=False)
     branch = models.ForeignKey(Branch, verbose_name=_("接收组织"), on_delete=models.PROTECT, related_name="donations")
     donor = models.ForeignKey(Donor, verbose_name=_("捐赠人"), on_delete=models.PROTECT, related_name="donations")
@@ -271,19 +277,6 @@ class Donation(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=DonationStatus.choices, default=DonationStatus.REGISTERED
     )
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
-    )
-    registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("复核人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    confirmed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     note = models.TextField(_("内部备注"), blank=True)
     # refunds of a cash donation (e.g. from a WeChat Pay / Alipay statement); the amount stays as received
     refunded_amount = MoneyField(_("已退款金额（元）"), default=Decimal("0.00"))
@@ -476,12 +469,6 @@ class ReceiptStatus(models.TextChoices):
     REVERSED = "reversed", _("已冲红")
 
 
-class PdfStatus(models.TextChoices):
-    PENDING = "pending", _("生成中")
-    READY = "ready", _("已生成")
-    FAILED = "failed", _("生成失败")
-
-
 class ReceiptCode(models.Model):
     """The 票据代码 the finance bureau (财政部门) assigned to a branch for a year.
 
@@ -525,13 +512,16 @@ class ReceiptCode(models.Model):
             raise ValidationError({"code": [_("该组织本年度已有票据按其他票据代码开具，票据代码不能再更改")]})
 
 
-class Receipt(models.Model):
+class Receipt(PdfDocument):
     """公益事业捐赠统一票据, frozen as issued (财综〔2024〕1号 art. 6 fields).
 
     Payer, items and amounts are copied at issue; the PDF is stored. A receipt is
     never edited or deleted: a mistake is a red reversal (``ReceiptReversal``)
     plus a new receipt with a new number.
     """
+
+    pdf_upload_to = "donations/receipts/%Y/"
+    pdf_render_task = "donations.tasks.receipt_render_pdf_task"
 
     donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="receipts")
     branch = models.ForeignKey(Branch, verbose_name=_("开票组织"), on_delete=models.PROTECT, related_name="+")
@@ -568,8 +558,6 @@ class Receipt(models.Model):
         related_name="replaced_by",
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    pdf = models.FileField(_("PDF"), upload_to="donations/receipts/%Y/", blank=True)
-    pdf_status = models.CharField(_("PDF 状态"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING)
 
     history = HistoricalRecords()
 
@@ -584,6 +572,7 @@ class Receipt(models.Model):
                 fields=["donation"], condition=models.Q(status="valid"), name="receipt_one_valid_per_donation"
             ),
         ]
+        indexes = [pdf_pending_index("receipt_pdf_pending")]
         permissions = [
             ("issue_receipt", _("开具捐赠票据")),
             ("reverse_receipt", _("冲红捐赠票据")),
@@ -595,6 +584,9 @@ class Receipt(models.Model):
     @property
     def number_display(self) -> str:
         return f"{self.number:08d}"
+
+    def pdf_filename(self) -> str:
+        return f"{self.invoice_code}-{self.number_display}.pdf"
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("捐赠票据不能删除；开错的票据请冲红后重开"))
@@ -626,8 +618,11 @@ class ReceiptReversal(models.Model):
         raise ValidationError(_("冲红记录不能删除"))
 
 
-class Certificate(models.Model):
+class Certificate(PdfDocument):
     """电子捐赠证书: one per confirmed donation, publicly verifiable by its code."""
+
+    pdf_upload_to = "donations/certificates/%Y/"
+    pdf_render_task = "donations.tasks.certificate_render_pdf_task"
 
     donation = models.OneToOneField(
         Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="certificate"
@@ -636,8 +631,6 @@ class Certificate(models.Model):
         _("验证码"), max_length=16, unique=True, default=new_verification_code, editable=False
     )
     issued_at = models.DateTimeField(_("颁发时间"), auto_now_add=True)
-    pdf = models.FileField(_("PDF"), upload_to="donations/certificates/%Y/", blank=True)
-    pdf_status = models.CharField(_("PDF 状态"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.PENDING)
 
     history = HistoricalRecords()
 
@@ -645,6 +638,10 @@ class Certificate(models.Model):
         verbose_name = _("电子捐赠证书")
         verbose_name_plural = _("电子捐赠证书")
         ordering = ["-id"]
+        indexes = [pdf_pending_index("certificate_pdf_pending")]
 
     def __str__(self) -> str:
         return self.verification_code
+
+    def pdf_filename(self) -> str:
+        return f"{self.verification_code}.pdf"

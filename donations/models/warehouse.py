@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from donations.models.allocations import QUANTITY, Allocation
 from donations.models.intake import Campaign, DonationItem
 from redcross.models import Branch
+from redcross.signoff import TwoPersonConfirmed
 from redcross.uploads import validate_evidence_file
 
 
@@ -46,12 +47,18 @@ class MovementStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-class StockMovement(models.Model):
+class StockMovement(TwoPersonConfirmed):
     """One signed change of the stock of a lot (a donation's item line) in a warehouse.
 
     Stock = sum of the confirmed movements' signed quantities; it never goes below zero.
-    A movement counts once a second keeper, not the one who recorded it, signs it.
+    A movement counts once a second keeper, not the one who recorded it, signs it: the keepers'
+    own words (经办 / 复核保管员, 签字) are kept as the labels of the inherited signature pair.
     """
+
+    registrar_field = "recorded_by"
+    own_confirmation_message = _("双人签字：出入库记录 %(serial)s 由您登记，须由另一名仓库管理员签字")
+    registered_by = None
+    registered_at = None
 
     serial = models.CharField(_("编号"), max_length=30, unique=True, editable=False)
     warehouse = models.ForeignKey(Warehouse, verbose_name=_("仓库"), on_delete=models.PROTECT, related_name="movements")

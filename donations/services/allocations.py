@@ -49,11 +49,12 @@ from donations.models import (
     StockMovement,
     Warehouse,
 )
-from donations.services.intake import DualSignatureRequired, _money, _quantity
+from donations.services.intake import _money, _quantity
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.numbering import format_serial, sequence_next
 from redcross.scoping import ensure_branch_access
+from redcross.signoff import second_signature_sign
 
 # rows locked and read per query while drawing first in, first out from a cash pool
 _POOL_CHUNK = 5000
@@ -581,17 +582,12 @@ def allocation_confirm(*, allocation: Allocation, by) -> Allocation:
         _require(by, "donations.sign_stockmovement", _("物资出库须由第二名仓库管理员签字"))
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("拨付 %(serial)s 不是待复核状态") % {"serial": allocation.serial}]})
-    if allocation.registered_by_id == by.pk:
-        raise DualSignatureRequired(
-            _("双人双签：拨付 %(serial)s 由您登记，须由另一名工作人员复核") % {"serial": allocation.serial}
-        )
+    signed = second_signature_sign(allocation, by=by)
     with audit_context(user=by, reason="allocation_confirm"):
         for movement in allocation.movements.select_related("item").order_by("item_id", "id"):
             confirm_movement_locked(movement=movement, by=by)
         allocation.status = AllocationStatus.CONFIRMED
-        allocation.confirmed_by = by
-        allocation.confirmed_at = timezone.now()
-        allocation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        allocation.save(update_fields=["status", *signed])
     return allocation
 
 
@@ -684,7 +680,6 @@ def recipient_confirmation_record(
 
 
 __all__ = [
-    "DualSignatureRequired",
     "allocation_cancel",
     "allocation_confirm",
     "allocation_plan_register",
@@ -778,8 +773,8 @@ def allocation_confirm_retroactive(*, donation: Donation, by) -> None:
     for allocation in Allocation.objects.select_for_update().filter(
         pk__in=drawing, is_retroactive=True, status=AllocationStatus.REGISTERED
     ):
+        # registered with the donation by its registrar: the donation's second signature is this one's
+        signed = second_signature_sign(allocation, by=by)
         allocation.status = AllocationStatus.CONFIRMED
-        allocation.confirmed_by = by
-        allocation.confirmed_at = timezone.now()
         with audit_context(user=by, reason="allocation_confirm"):
-            allocation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+            allocation.save(update_fields=["status", *signed])

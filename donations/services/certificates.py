@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 
-from donations.models import Certificate, Donation, PdfStatus
+from donations.models import Certificate, Donation
+from redcross.documents import document_pdf_request, document_render_pdf
 
 
 @transaction.atomic
@@ -14,9 +14,7 @@ def certificate_issue(*, donation: Donation) -> Certificate:
     """Create the certificate (idempotent) and render its PDF after commit."""
     certificate, created = Certificate.objects.get_or_create(donation=donation)
     if created:
-        from donations.tasks import certificate_render_pdf_task
-
-        certificate_render_pdf_task.delay_on_commit(certificate.pk)
+        document_pdf_request(document=certificate)
     return certificate
 
 
@@ -24,17 +22,13 @@ def certificate_verify_url(certificate: Certificate) -> str:
     return f"{settings.PUBLIC_BASE_URL}/donations/verify/{certificate.verification_code}/"
 
 
-def certificate_render_pdf(*, certificate_id: int) -> Certificate:
+def certificate_pdf_bytes(certificate: Certificate) -> bytes:
+    """The certificate's PDF; stores nothing."""
     from donations.selectors import donation_public_facts
     from redcross.pdf import qr_code_data_uri, render_pdf
 
-    certificate = Certificate.objects.select_related("donation__donor", "donation__campaign", "donation__branch").get(
-        pk=certificate_id
-    )
-    if certificate.pdf_status == PdfStatus.READY and certificate.pdf:
-        return certificate
     url = certificate_verify_url(certificate)
-    content = render_pdf(
+    return render_pdf(
         "pdf/certificate.html",
         {
             "certificate": certificate,
@@ -44,11 +38,13 @@ def certificate_render_pdf(*, certificate_id: int) -> Certificate:
             "verify_url": url,
         },
     )
-    with transaction.atomic():
-        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        if locked.pdf_status == PdfStatus.READY and locked.pdf:
-            return locked
-        locked.pdf.save(f"{locked.verification_code}.pdf", ContentFile(content), save=False)
-        Certificate.objects.filter(pk=locked.pk).update(pdf=locked.pdf.name, pdf_status=PdfStatus.READY)
-        locked.pdf_status = PdfStatus.READY
-    return locked
+
+
+def certificate_render_pdf(*, certificate_id: int) -> Certificate:
+    """Render and store the PDF; idempotent (a certificate that has its PDF is left alone)."""
+    return document_render_pdf(
+        model=Certificate,
+        pk=certificate_id,
+        render=certificate_pdf_bytes,
+        related=("donation__donor", "donation__campaign", "donation__branch"),
+    )

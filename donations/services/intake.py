@@ -32,6 +32,7 @@ from redcross.models import Branch
 from redcross.money import to_yuan
 from redcross.numbering import format_serial, sequence_next, sequence_next_block
 from redcross.scoping import can_access_branch, ensure_branch_access
+from redcross.signoff import second_signature_sign
 
 # over 10^10 yuan is a typing error, not a gift
 MAX_DONATION_AMOUNT = Decimal("10000000000.00")
@@ -39,10 +40,6 @@ MAX_ITEM_QUANTITY = Decimal("1000000000")
 MAX_TRANSACTION_ID_LENGTH = 64
 # a little clock skew between a clerk's device and the server is fine
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-class DualSignatureRequired(PermissionDenied):
-    """The registrar tried to confirm their own donation."""
 
 
 def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | None:
@@ -319,15 +316,10 @@ def donation_confirm(*, donation: Donation, by) -> Donation:
         raise PermissionDenied(_("您没有复核捐赠的权限"))
     if donation.status == DonationStatus.CONFIRMED:
         raise ValidationError({"status": [_("捐赠 %(serial)s 已复核") % {"serial": donation.serial}]})
-    if donation.registered_by_id == by.pk:
-        raise DualSignatureRequired(
-            _("双人双签：捐赠 %(serial)s 由您登记，须由另一名工作人员复核") % {"serial": donation.serial}
-        )
+    signed = second_signature_sign(donation, by=by)
     donation.status = DonationStatus.CONFIRMED
-    donation.confirmed_by = by
-    donation.confirmed_at = timezone.now()
     with audit_context(user=by, reason="donation_confirm"):
-        donation.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        donation.save(update_fields=["status", *signed])
     from donations.services.allocations import allocation_confirm_retroactive, cash_pool_sync
 
     if donation.is_retroactive:

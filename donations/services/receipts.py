@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,13 +19,13 @@ from donations.models import (
     Donation,
     DonationKind,
     DonationStatus,
-    PdfStatus,
     Receipt,
     ReceiptCode,
     ReceiptReversal,
     ReceiptStatus,
 )
 from redcross.audit import audit_context
+from redcross.documents import document_pdf_request, document_render_pdf
 from redcross.models import Branch
 from redcross.money import capital_yuan, format_yuan
 from redcross.numbering import sequence_current, sequence_lock, sequence_next
@@ -157,9 +156,7 @@ def receipt_issue(*, donation: Donation, by=None, remark: str = "", replaces: Re
     )
     with audit_context(user=by, reason="receipt_issue"):
         receipt.save()
-    from donations.tasks import receipt_render_pdf_task
-
-    receipt_render_pdf_task.delay_on_commit(receipt.pk)
+    document_pdf_request(document=receipt)
     return receipt
 
 
@@ -227,19 +224,7 @@ def receipt_pdf_bytes(receipt: Receipt) -> bytes:
 
 def receipt_render_pdf(*, receipt_id: int) -> Receipt:
     """Render and store the PDF; idempotent (a receipt that has its PDF is left alone)."""
-    receipt = Receipt.objects.select_related("donation", "branch").get(pk=receipt_id)
-    if receipt.pdf_status == PdfStatus.READY and receipt.pdf:
-        return receipt
-    content = receipt_pdf_bytes(receipt)
-    with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
-        if locked.pdf_status == PdfStatus.READY and locked.pdf:
-            return locked
-        locked.pdf.save(f"{locked.invoice_code}-{locked.number_display}.pdf", ContentFile(content), save=False)
-        locked.pdf_status = PdfStatus.READY
-        # update(): attaching the rendered file is not a change of the frozen receipt
-        Receipt.objects.filter(pk=locked.pk).update(pdf=locked.pdf.name, pdf_status=PdfStatus.READY)
-    return locked
+    return document_render_pdf(model=Receipt, pk=receipt_id, render=receipt_pdf_bytes, related=("donation", "branch"))
 
 
 @dataclass(frozen=True)

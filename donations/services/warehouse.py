@@ -35,9 +35,10 @@ from donations.services.allocations import (
     _text,
     _warehouse,
 )
-from donations.services.intake import DualSignatureRequired, _quantity
+from donations.services.intake import _quantity
 from redcross.audit import audit_context
 from redcross.scoping import ensure_branch_access
+from redcross.signoff import second_signature_sign
 
 KEEPER_PERMISSION = "donations.sign_stockmovement"
 
@@ -249,10 +250,7 @@ def confirm_movement_locked(*, movement: StockMovement, by) -> StockMovement:
     movement = StockMovement.objects.select_for_update().get(pk=movement.pk)
     if movement.status != MovementStatus.PENDING:
         raise ValidationError({"status": [_("出入库记录 %(serial)s 不是待签字状态") % {"serial": movement.serial}]})
-    if movement.recorded_by_id == by.pk:
-        raise DualSignatureRequired(
-            _("双人签字：出入库记录 %(serial)s 由您登记，须由另一名仓库管理员签字") % {"serial": movement.serial}
-        )
+    signed = second_signature_sign(movement, by=by)
     if movement.quantity < 0:
         stock = _lot_stock(item.pk, movement.warehouse_id, include_pending_out=False)
         if stock + movement.quantity < 0:
@@ -262,9 +260,7 @@ def confirm_movement_locked(*, movement: StockMovement, by) -> StockMovement:
                     "unit": item.unit}]}
             )  # fmt: skip
     movement.status = MovementStatus.CONFIRMED
-    movement.confirmed_by = by
-    movement.confirmed_at = timezone.now()
-    movement.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    movement.save(update_fields=["status", *signed])
     return movement
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from donations.models import Bulletin, BulletinKind, PdfStatus
+from donations.models import Bulletin, BulletinKind
 from donations.selectors.disclosure import (
     archive_filters,
     bulletin_archive_page,
@@ -32,7 +32,8 @@ from donations.selectors.disclosure import (
     published_bulletins,
 )
 from donations.selectors.honor_roll import filter_choices
-from donations.services.bulletins import bulletin_public_path, bulletin_verify_chain, canonical_json
+from donations.services.bulletins.compose import canonical_json
+from donations.services.bulletins.publish import bulletin_public_path, bulletin_verify_chain
 from donations.views.public import bad_request
 from redcross.models import Branch
 
@@ -89,7 +90,7 @@ def bulletin_detail(request: HttpRequest, code: str, kind: str, number: int) -> 
     # miss only. The key holds what can still change around it: the PDF and the next issue.
     bulletin = _bulletin_or_404(code, kind, number, with_content=False)
     previous, following = neighbour_bulletins(bulletin)
-    pdf_ready = bulletin.pdf_status == PdfStatus.READY and bool(bulletin.pdf)
+    pdf_ready = bulletin.pdf_ready
     key = (
         f"disclosure:bulletin:{bulletin.pk}:{bulletin.content_hash[:16]}:{get_language()}"
         f":{int(pdf_ready)}:{following.pk if following else 0}"
@@ -140,7 +141,7 @@ def bulletin_content_json(request: HttpRequest, code: str, kind: str, number: in
 @require_safe
 def bulletin_pdf(request: HttpRequest, code: str, kind: str, number: int) -> FileResponse:
     bulletin = _bulletin_or_404(code, kind, number)
-    if bulletin.pdf_status != PdfStatus.READY or not bulletin.pdf:
+    if not bulletin.pdf_ready:
         raise Http404(_("PDF 正在生成，请稍后再试"))
     return FileResponse(
         bulletin.pdf.open("rb"),

@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from donations.models import Certificate, Donation, PdfStatus, Receipt, ReceiptStatus
+from donations.models import Certificate, Donation, Receipt, ReceiptStatus
 from donations.selectors import donation_public_facts
 from donations.selectors.lookup import (
     certificate_by_code,
@@ -104,7 +104,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _pdf_ready(document: Receipt | Certificate | None) -> bool:
-    return document is not None and document.pdf_status == PdfStatus.READY and bool(document.pdf)
+    return document is not None and document.pdf_ready
 
 
 @require_safe

@@ -238,7 +238,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.disclosure_reminders_task",
         "schedule": crontab(hour=8, minute=0),  # e-mail staff the campaigns whose disclosure is due or overdue
     },
+    "documents-pdf-sweep": {
+        "task": "redcross.tasks.documents_pdf_sweep_task",
+        "schedule": crontab(minute="*/5"),  # PDFs whose render was never enqueued (broker down) or lost
+    },
 }
+# A receipt, certificate or bulletin whose PDF is still pending this many minutes after it was
+# asked for is enqueued again by the sweeper (redcross.documents), at most this many per model a run
+PDF_PENDING_SWEEP_MINUTES = env.int("PDF_PENDING_SWEEP_MINUTES", default=5)
+PDF_PENDING_SWEEP_LIMIT = env.int("PDF_PENDING_SWEEP_LIMIT", default=5000)
 # Bulletins of campaigns outside an emergency cover a week (drafted on Mondays) or a month (on the 1st)
 BULLETIN_REGULAR_PERIOD = env.str("BULLETIN_REGULAR_PERIOD", default="weekly").strip().lower()
 if BULLETIN_REGULAR_PERIOD not in ("weekly", "monthly"):

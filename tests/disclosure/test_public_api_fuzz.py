@@ -45,6 +45,7 @@ pytestmark = pytest.mark.django_db
 PREFIX = "/api/public/"
 MAX_EXAMPLES = 30  # per operation and generation mode
 EXPECTED_OPERATIONS = {
+    "GET /api/public/",  # the index of the open data endpoints (issue 13)
     "GET /api/public/allocations/",
     "GET /api/public/bulletins/",
     "GET /api/public/bulletins/{id}/",

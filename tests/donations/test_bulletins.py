@@ -37,17 +37,9 @@ from donations.models import (
 )
 from donations.selectors.trace import donation_trace
 from donations.services.allocations import allocation_confirm, allocation_plan_register, allocation_register_cash
-from donations.services.bulletins import (
-    bulletin_draft,
-    bulletin_edit_draft,
-    bulletin_publish,
-    bulletin_render_pdf,
-    bulletin_verify_chain,
-    bulletins_draft_due,
-    canonical_json,
-    content_sha256,
-    regular_period,
-)
+from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft, canonical_json, content_sha256
+from donations.services.bulletins.publish import bulletin_publish, bulletin_render_pdf, bulletin_verify_chain
+from donations.services.bulletins.schedule import bulletins_draft_due, regular_period
 from donations.services.donors import donor_register
 from donations.services.intake import donation_confirm, donation_register
 from donations.tasks import bulletins_draft_due_task

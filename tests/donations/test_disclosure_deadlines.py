@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from donations.models import Bulletin, DisclosureReminder
 from donations.selectors.disclosure import DeadlineStatus, add_months, campaign_deadlines
-from donations.services.bulletins import bulletin_draft, bulletin_publish, disclosure_reminders_send
+from donations.services.bulletins.compose import bulletin_draft
+from donations.services.bulletins.publish import bulletin_publish
+from donations.services.bulletins.schedule import disclosure_reminders_send
 from donations.services.campaigns import campaign_set_status
 from donations.tasks import disclosure_reminders_task
 from tests.donations.factories import CampaignFactory

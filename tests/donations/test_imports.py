@@ -27,7 +27,8 @@ from donations.models import (
     DonorKind,
     PublicDisplay,
 )
-from donations.services.intake import DualSignatureRequired, donation_confirm
+from donations.services.intake import donation_confirm
+from redcross.signoff import DualSignatureRequired
 from tests.donations.factories import OrganisationDonorFactory, RecipientFactory
 from tests.factories import StaffFactory
 

@@ -19,7 +19,8 @@ from donations.models import (
 )
 from donations.services.campaigns import campaign_set_status, regular_campaign
 from donations.services.donors import DuplicateDonor, donor_register
-from donations.services.intake import DualSignatureRequired, donation_confirm, donation_correct, donation_register
+from donations.services.intake import donation_confirm, donation_correct, donation_register
+from redcross.signoff import DualSignatureRequired
 from tests.donations.factories import OrganisationDonorFactory, PersonDonorFactory, RecipientFactory
 from tests.factories import StaffFactory
 

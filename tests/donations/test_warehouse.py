@@ -31,7 +31,7 @@ from donations.services.allocations import (
     allocation_register_cash,
     allocation_register_goods,
 )
-from donations.services.intake import DualSignatureRequired, donation_confirm, donation_register
+from donations.services.intake import donation_confirm, donation_register
 from donations.services.warehouse import (
     stock_adjust,
     stock_in_check,
@@ -40,6 +40,7 @@ from donations.services.warehouse import (
     stock_transfer,
 )
 from redcross.models import User
+from redcross.signoff import DualSignatureRequired
 from tests.donations.factories import (
     CampaignFactory,
     DonationItemFactory,

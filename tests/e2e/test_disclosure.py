@@ -74,7 +74,8 @@ def test_honor_roll_fits_a_phone(page, live_server, roll):
 
 
 def test_bulletin_archive_page_and_pdf_download(page, live_server, roll, screenshot_dir):
-    from donations.services.bulletins import bulletin_draft, bulletin_publish
+    from donations.services.bulletins.compose import bulletin_draft
+    from donations.services.bulletins.publish import bulletin_publish
     from tests.factories import StaffFactory
 
     reviewer = StaffFactory(branch=roll.branch, roles=["finance_reviewer"])

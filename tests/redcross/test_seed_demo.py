@@ -13,8 +13,8 @@ def no_pdf_rendering(monkeypatch):
     # the demo issues ~60 receipts and certificates; their PDFs are tested elsewhere
     from donations import tasks
 
-    monkeypatch.setattr(tasks.receipt_render_pdf_task, "delay_on_commit", lambda *a, **k: None)
-    monkeypatch.setattr(tasks.certificate_render_pdf_task, "delay_on_commit", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.receipt_render_pdf_task, "delay", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.certificate_render_pdf_task, "delay", lambda *a, **k: None)
 
 
 def test_seed_demo_is_idempotent_and_builds_the_tree(settings, no_pdf_rendering):

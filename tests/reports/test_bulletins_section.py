@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from donations.report_sections import bulletins
-from donations.services.bulletins import bulletin_draft, bulletin_publish
+from donations.services.bulletins.compose import bulletin_draft
+from donations.services.bulletins.publish import bulletin_publish
 from donations.services.intake import donation_confirm, donation_register
 from redcross.selectors import BranchScope
 from reports.periods import ReportPeriod

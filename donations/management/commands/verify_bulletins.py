@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from donations.services.bulletins import bulletin_verify_chain
+from donations.services.bulletins.publish import bulletin_verify_chain
 from redcross.models import Branch
 
 
