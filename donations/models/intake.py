@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from donations.valuation import ValueBasis, lot_value
 from redcross.encryption import EncryptedTextField, blind_index
 from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
 from redcross.models import Branch
@@ -46,13 +47,6 @@ class PublicDisplay(models.TextChoices):
     FULL = "full", _("公开全名")
     MASKED = "masked", _("隐去名字（如 张*）")
     ANONYMOUS = "anonymous", _("匿名（爱心人士）")
-
-
-def goods_value(quantity: Decimal, unit_value: Decimal | None, value_basis: str) -> Decimal | None:
-    """A goods line's value in yuan; None without evidence of value (仅列数量)."""
-    if unit_value is None or value_basis == ValueBasis.NONE:
-        return None
-    return (quantity * unit_value).quantize(Decimal("0.01"))
 
 
 def donor_public_name(kind: str, name: str, public_display: str, full_name_consent_at) -> str:
@@ -383,22 +377,6 @@ class Donation(models.Model):
         return total
 
 
-class ValueBasis(models.TextChoices):
-    INVOICE = "invoice", _("发票")
-    CUSTOMS = "customs", _("报关单")
-    AGREEMENT = "agreement", _("捐赠协议")
-    DONOR_QUOTE = "donor_quote", _("捐赠函报价")
-    MARKET_PRICE = "market_price", _("市场价格")
-    APPRAISAL = "appraisal", _("评估")
-    NONE = "none", _("无价值凭证")
-
-
-# Ministry of Finance rules: goods get an amount on the receipt only with evidence of their value.
-VALUE_EVIDENCE = frozenset(
-    {ValueBasis.INVOICE, ValueBasis.CUSTOMS, ValueBasis.AGREEMENT, ValueBasis.MARKET_PRICE, ValueBasis.APPRAISAL}
-)
-
-
 class DonationItem(models.Model):
     donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.CASCADE, related_name="items")
     name = models.CharField(_("物资名称"), max_length=120)
@@ -422,7 +400,7 @@ class DonationItem(models.Model):
 
     @property
     def value(self) -> Decimal | None:
-        return goods_value(self.quantity, self.unit_value, self.value_basis)
+        return lot_value(self.quantity, self.unit_value, self.value_basis)
 
 
 class Attachment(models.Model):

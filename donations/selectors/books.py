@@ -33,8 +33,8 @@ from donations.models import (
     MovementStatus,
     OpenCash,
     StockMovement,
-    ValueBasis,
 )
+from donations.valuation import lot_value
 from redcross.models import Branch
 from redcross.money import fen
 
@@ -231,14 +231,15 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
             )
         if negative:
             books.discrepancies.append(f"捐赠 {serial} 的 {name}：库存为负")
-        if unit_value is None or basis == ValueBasis.NONE:
+        received_value = lot_value(quantity, unit_value, basis)
+        if received_value is None:
             books.unvalued_lots += 1
             continue
-        books.goods_received += (quantity * unit_value).quantize(ZERO)
-        books.goods_allocated += (allocated_q * unit_value).quantize(ZERO)
-        books.goods_in_stock += (stock_q * unit_value).quantize(ZERO)
-        books.goods_awaiting_check += (awaiting_q * unit_value).quantize(ZERO)
-        books.goods_written_off += (written_q * unit_value).quantize(ZERO)
+        books.goods_received += received_value
+        books.goods_allocated += lot_value(allocated_q, unit_value, basis)
+        books.goods_in_stock += lot_value(stock_q, unit_value, basis)
+        books.goods_awaiting_check += lot_value(awaiting_q, unit_value, basis)
+        books.goods_written_off += lot_value(written_q, unit_value, basis)
     # rounding each term to the fen may leave a fen; the lot-by-lot quantities above are the real check
     return books
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from donations.models import (
@@ -20,9 +20,9 @@ from donations.models import (
     DonationStatus,
     Recipient,
     ReconciliationRun,
-    ValueBasis,
 )
 from donations.selectors.books import Books, campaign_books
+from donations.valuation import fen_to_yuan, has_value_evidence, lot_value_fen
 from redcross.money import fen
 
 ZERO = Decimal("0.00")
@@ -119,7 +119,6 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
     confirmed = AllocationSource.objects.filter(
         allocation__campaign=campaign, allocation__status=AllocationStatus.CONFIRMED
     )
-    goods_value = ExpressionWrapper(F("quantity") * F("item__unit_value"), output_field=_MONEY)
     totals: dict[str, Decimal] = {}
     for row in (
         confirmed.filter(item__isnull=True)
@@ -129,13 +128,12 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
         kind = row["allocation__recipient__kind"]
         totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
     for row in (
-        confirmed.filter(item__isnull=False, item__unit_value__isnull=False)
-        .exclude(item__value_basis=ValueBasis.NONE)
+        confirmed.filter(has_value_evidence("item__unit_value", "item__value_basis"), item__isnull=False)
         .values("allocation__recipient__kind")
-        .annotate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))
+        .annotate(total=Sum(lot_value_fen("quantity", "item__unit_value", "item__value_basis")))
     ):
         kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
+        totals[kind] = totals.get(kind, ZERO) + fen_to_yuan(row["total"])
     labels = dict(Recipient.Kind.choices)
     return sorted(((str(labels.get(k, k)), v) for k, v in totals.items()), key=lambda kv: -kv[1])
 
@@ -202,14 +200,11 @@ def home_figures() -> HomeFigures:
                 output_field=_MONEY,
             ),
         )
-        goods_value = ExpressionWrapper(F("quantity") * F("unit_value"), output_field=_MONEY)
         from donations.models import DonationItem
 
-        year_goods = (
-            DonationItem.objects.filter(donation__in=confirmed.filter(kind=DonationKind.IN_KIND))
-            .exclude(value_basis=ValueBasis.NONE)
-            .aggregate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))["total"]
-        )
+        year_goods = DonationItem.objects.filter(
+            has_value_evidence(), donation__in=confirmed.filter(kind=DonationKind.IN_KIND)
+        ).aggregate(total=Sum(lot_value_fen()))["total"]
         campaign = Campaign.objects.filter(is_emergency=True, status="open").order_by("-starts_on", "-id").first()
         count, campaign_cash = campaign_totals([campaign]).get(campaign.pk, (0, ZERO)) if campaign else (0, ZERO)
         return HomeFigures(
@@ -217,7 +212,7 @@ def home_figures() -> HomeFigures:
             today_cash=fen(totals["today_cash"]),
             year_count=totals["year_count"],
             year_cash=fen(totals["year_cash"]),
-            year_goods=fen(year_goods),
+            year_goods=fen_to_yuan(year_goods),
             campaign=campaign,
             campaign_count=count,
             campaign_cash=campaign_cash,
