@@ -37,13 +37,13 @@ from donations.models import (
     Donation,
     DonationItem,
     DonationKind,
-    DonationStatus,
     MovementStatus,
     Receipt,
     ReceiptReversal,
     Recipient,
     ReconciliationRun,
     StockMovement,
+    public_donation_q,
 )
 from donations.selectors.books import campaign_books
 from donations.valuation import fen_to_yuan, has_value_evidence, lot_value, lot_value_fen
@@ -64,9 +64,7 @@ INT, MONEY, QUANTITY = ColumnType.INT, ColumnType.MONEY, ColumnType.QUANTITY
 
 def received_donations(period: ReportPeriod, branch: Branch, scope: str) -> QuerySet[Donation]:
     """Confirmed donations received in the period by the branch (本级) or its subtree (全市系统)."""
-    donations = Donation.objects.filter(
-        status=DonationStatus.CONFIRMED, received_at__gte=period.start, received_at__lt=period.end
-    )
+    donations = Donation.objects.public().filter(received_at__gte=period.start, received_at__lt=period.end)
     return filter_by_branch_scope(donations, branch, scope)
 
 
@@ -88,7 +86,7 @@ def _intake_cube(period: ReportPeriod, branch: Branch, scope: str) -> dict[tuple
         for row in donations.annotate(count=Count("id"), cash=cash).order_by():
             cube[tuple(row[d] for d in _INTAKE_DIMENSIONS)].update(count=row["count"], cash=fen(row["cash"]))
         items = DonationItem.objects.filter(
-            donation__status=DonationStatus.CONFIRMED,
+            public_donation_q("donation__"),
             donation__kind=DonationKind.IN_KIND,
             donation__received_at__gte=period.start,
             donation__received_at__lt=period.end,

@@ -43,6 +43,7 @@ from donations.models.intake import (
     donor_public_name,
     new_token,
     new_verification_code,
+    public_donation_q,
 )
 from donations.models.warehouse import (
     MovementKind,
@@ -104,4 +105,5 @@ __all__ = [
     "lot_value",
     "new_token",
     "new_verification_code",
+    "public_donation_q",
 ]

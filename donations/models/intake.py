@@ -231,11 +231,23 @@ class DonationStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已复核")
 
 
+# A donation counts, and the public sees it, once its second signature is done (双人双签).
+PUBLIC_STATUS = DonationStatus.CONFIRMED
+
+
+def public_donation_q(prefix: str = "") -> models.Q:
+    """The rule of ``Donation.objects.public()`` reached through a relation: ``prefix`` is the path
+    to the donation, e.g. ``DonationItem.objects.filter(public_donation_q("donation__"))``."""
+    return models.Q(**{f"{prefix}status": PUBLIC_STATUS})
+
+
 class DonationQuerySet(models.QuerySet):
     def public(self) -> DonationQuerySet:
         """The donations the public may see: confirmed ones (双人双签 done). The one place this rule
-        lives; every public page, the open API, bulletins and public exports start from it."""
-        return self.filter(status=DonationStatus.CONFIRMED)
+        lives (with ``public_donation_q`` for lookups through a relation); every public page, the
+        open API, bulletins, public exports and the figures built on received donations (the
+        books, the reports) start from it."""
+        return self.filter(public_donation_q())
 
 
 class Donation(models.Model):

@@ -98,7 +98,7 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     money = DecimalField(max_digits=18, decimal_places=2)
     zero = Value(Decimal("0.00"), output_field=money)
-    donations = Donation.objects.filter(status=DonationStatus.CONFIRMED, received_at__lte=end)
+    donations = Donation.objects.public().filter(received_at__lte=end)
     if branch_ids is not None:
         donations = donations.filter(branch_id__in=branch_ids)
     today = Q(received_at__gte=start)

@@ -28,11 +28,11 @@ from donations.models import (
     Donation,
     DonationItem,
     DonationKind,
-    DonationStatus,
     MovementKind,
     MovementStatus,
     OpenCash,
     StockMovement,
+    public_donation_q,
 )
 from donations.valuation import lot_value
 from redcross.models import Branch
@@ -106,10 +106,10 @@ def _lots(campaign: Campaign, branch: Branch):
     allocated = AllocationSource.objects.filter(item=OuterRef("pk"), allocation__status=AllocationStatus.CONFIRMED)
     return (
         DonationItem.objects.filter(
+            public_donation_q("donation__"),
             donation__campaign=campaign,
             donation__branch=branch,
             donation__kind=DonationKind.IN_KIND,
-            donation__status=DonationStatus.CONFIRMED,
         )
         .annotate(
             allocated_quantity=Coalesce(
@@ -160,7 +160,7 @@ def campaign_books(campaign: Campaign, branch: Branch | None = None) -> Books:
     """The campaign's books at ``branch`` (default: the campaign's own branch), with discrepancies."""
     branch = branch or campaign.branch
     books = Books(campaign_id=campaign.pk, branch_id=branch.pk)
-    donations = Donation.objects.filter(campaign=campaign, branch=branch, status=DonationStatus.CONFIRMED)
+    donations = Donation.objects.public().filter(campaign=campaign, branch=branch)
     cash = donations.filter(kind=DonationKind.CASH)
     totals = cash.aggregate(
         gross=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY),
@@ -269,9 +269,7 @@ def donations_over_allocated(campaign: Campaign, branch: Branch) -> list[str]:
 
 def campaigns_to_reconcile():
     """(campaign, branch) pairs that have any confirmed donation or allocation."""
-    pairs = set(
-        Donation.objects.filter(status=DonationStatus.CONFIRMED).values_list("campaign_id", "branch_id").distinct()
-    )
+    pairs = set(Donation.objects.public().values_list("campaign_id", "branch_id").distinct())
     pairs |= set(Allocation.objects.values_list("campaign_id", "branch_id").distinct())
     campaigns = Campaign.objects.in_bulk({c for c, _b in pairs})
     branches = Branch.objects.in_bulk({b for _c, b in pairs})

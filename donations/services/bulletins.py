@@ -58,7 +58,6 @@ from donations.models import (
     DisclosureReminder,
     Donation,
     DonationKind,
-    DonationStatus,
     PdfStatus,
 )
 from redcross.audit import audit_context
@@ -121,7 +120,7 @@ def _batched(values: Iterable[int], size: int) -> Iterator[list[int]]:
 def bulletin_donations(*, branch: Branch | int, start: date, end: date, campaign: Campaign | int | None = None):
     """Confirmed donations a receipt bulletin of this scope and period lists (in the period, or late)."""
     branch_id = branch.pk if isinstance(branch, Branch) else branch
-    donations = Donation.objects.filter(branch_id=branch_id, status=DonationStatus.CONFIRMED)
+    donations = Donation.objects.public().filter(branch_id=branch_id)
     if campaign is not None:
         donations = donations.filter(campaign=campaign)
     listed = BulletinDonation.objects.filter(
@@ -785,9 +784,7 @@ def bulletins_draft_due(*, today: date | None = None) -> list[Bulletin]:
             continue
         window = {"received_at__gte": _day_start(start), "received_at__lt": _day_start(end + timedelta(days=1))}
         others = set(
-            Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED, **window)
-            .values_list("branch", flat=True)
-            .distinct()
+            Donation.objects.public().filter(campaign=campaign, **window).values_list("branch", flat=True).distinct()
         ) | set(
             Allocation.objects.filter(
                 campaign=campaign, status=AllocationStatus.CONFIRMED, allocated_on__gte=start, allocated_on__lte=end
