@@ -49,7 +49,7 @@ from donations.selectors.books import campaign_books
 from donations.valuation import fen_to_yuan, has_value_evidence, lot_value, lot_value_fen
 from redcross.models import Branch, BranchLevel
 from redcross.money import fen
-from redcross.selectors import BranchScope, branch_subtree, filter_by_branch_scope
+from redcross.selectors import BranchScope, branch_depth, branch_subtree, filter_by_branch_scope
 from reports.periods import ReportPeriod
 from reports.registry import Chart, Column, ColumnType, Target, report_memo, report_section
 
@@ -276,16 +276,15 @@ def branch_rollup(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[
     allocated = allocated_by(period, branch, BranchScope.SYSTEM, "branch_id")
     branches = list(branch_subtree(branch).only("pk", "name", "path", "level"))
     own = {b.pk: intake.get(b.pk, {}).get("total", ZERO) for b in branches}
-    depth0 = branch.path.count("/")
     for node in branches:
         row = intake.get(node.pk, {"count": 0, "cash": ZERO, "goods": ZERO, "total": ZERO})
-        subtree = sum((own[b.pk] for b in branches if b.path.startswith(node.path)), ZERO)
+        subtree = sum((own[b.pk] for b in branches if b.is_within(node)), ZERO)
         has_activity = subtree or allocated.get(node.pk)
         if not has_activity and node.pk != branch.pk:
             continue  # branches with nothing in the period stay out of the table
         yield {
             "branch_id": node.pk,
-            "branch": "\u3000" * (node.path.count("/") - depth0) + node.name,
+            "branch": "\u3000" * (branch_depth(node) - branch_depth(branch)) + node.name,
             "level": str(BranchLevel(node.level).label),
             "count": row["count"],
             "cash": row["cash"],

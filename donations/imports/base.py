@@ -830,7 +830,7 @@ def import_cash_statement(
 
 
 def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
-    if not branch.path.startswith(campaign.branch.path):
+    if not branch.is_within(campaign.branch):
         raise ImportFileError(_("募捐活动“%(name)s”不属于本组织或上级组织") % {"name": campaign.name})
     try:
         return campaign_for_new_donation(campaign)
