@@ -74,7 +74,15 @@ class Books:
         return self.goods_in_stock + self.goods_awaiting_check
 
     @property
+    def right_side(self) -> Decimal:
+        """The equation's other side, what became of what was received: allocated + in stock +
+        cash balance + written off (goods lost at the check or in stock-taking)."""
+        return self.allocated + self.in_stock + self.cash_balance + self.goods_written_off
+
+    @property
     def is_balanced(self) -> bool:
+        # judged on the lot-by-lot quantities and the cash ledgers (``discrepancies``), not on
+        # received == right_side: valuing each term to the fen may leave a fen between them
         return not self.discrepancies
 
     def figures(self) -> dict[str, str | int]:
