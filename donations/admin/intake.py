@@ -60,7 +60,7 @@ class DonorAdmin(BranchScopedAdmin):
     list_filter = ("kind", "public_display", "wants_receipt")
     list_select_related = ("branch",)
     search_fields = ("name", "credit_code", "=phone")
-    readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by", "created_at")
+    readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by_import", "created_by", "created_at")
 
     @admin.display(description=_("联系电话"))
     def masked_phone(self, obj: Donor) -> str:

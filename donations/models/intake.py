@@ -83,6 +83,10 @@ class Donor(models.Model):
     full_name_consent_text = models.TextField(_("同意公开全名的说明"), blank=True)
     wants_receipt = models.BooleanField(_("需要捐赠票据"), default=True)
     note = models.TextField(_("备注"), blank=True)
+    # set by the importers (a statement's payer, a template row's donor), never by hand: only such
+    # donors are found again by a name alone (``donor_match``), so an import never attaches a
+    # payment to a hand-registered person who happens to share the name
+    created_by_import = models.BooleanField(_("导入时自动创建"), default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
     )
