@@ -4,10 +4,9 @@ Every figure is a SQL aggregate over the ledgers, for a period, a branch and a s
 branch alone; 全市系统: the branch and everything below it):
 
 - donations received: confirmed donations whose 到账时间 falls in the period; cash net of
-  refunds (as the campaign books count it), goods valued lot by lot (quantity × unit value,
-  rounded half to even per lot, as ``DonationItem.value`` and the books round) where the lot has
-  evidence of value; by campaign, channel, kind,
-  and directed or not; and, for 全市系统, per branch with the subtree's rollup;
+  refunds (as the campaign books count it), goods valued lot by lot where the lot has evidence of
+  value (``donations.valuation``: the one rule, in SQL here, in Python for the books); by
+  campaign, channel, kind, and directed or not; and, for 全市系统, per branch with the subtree's rollup;
 - receipts issued (开票日期 in the period) and reversed (冲红时间 in the period);
 - allocations confirmed (复核时间) in the period, by recipient kind: cash paid, goods value
   (each source's quantity × its lot's unit value), count;
@@ -38,40 +37,26 @@ from donations.models import (
     Donation,
     DonationItem,
     DonationKind,
-    DonationStatus,
     MovementStatus,
     Receipt,
     ReceiptReversal,
     Recipient,
     ReconciliationRun,
     StockMovement,
-    ValueBasis,
+    public_donation_q,
 )
 from donations.selectors.books import campaign_books
+from donations.valuation import fen_to_yuan, has_value_evidence, lot_value, lot_value_fen
 from redcross.models import Branch, BranchLevel
 from redcross.money import fen
-from redcross.selectors import BranchScope, branch_subtree, filter_by_branch_scope
+from redcross.selectors import BranchScope, branch_depth, branch_subtree, filter_by_branch_scope
 from reports.periods import ReportPeriod
 from reports.registry import Chart, Column, ColumnType, Target, report_memo, report_section
-from reports.sql import ProductInFen, fen_to_yuan
 
 ZERO = Decimal("0.00")
-FEN = Decimal("0.01")
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 INT, MONEY, QUANTITY = ColumnType.INT, ColumnType.MONEY, ColumnType.QUANTITY
-
-
-def _lot_value(quantity_field: str, unit_value_field: str) -> ProductInFen:
-    """quantity × unit value per row in fen, rounded as the ledgers round a lot (half to even)."""
-    return ProductInFen(F(quantity_field), F(unit_value_field))
-
-
-def _valued(queryset: QuerySet, prefix: str) -> QuerySet:
-    """Only lots with evidence of value (a unit value and a basis other than 无价值凭证)."""
-    return queryset.filter(**{f"{prefix}unit_value__isnull": False}).exclude(
-        **{f"{prefix}value_basis": ValueBasis.NONE}
-    )
 
 
 # --- donations received ------------------------------------------------------------------------
@@ -79,9 +64,7 @@ def _valued(queryset: QuerySet, prefix: str) -> QuerySet:
 
 def received_donations(period: ReportPeriod, branch: Branch, scope: str) -> QuerySet[Donation]:
     """Confirmed donations received in the period by the branch (本级) or its subtree (全市系统)."""
-    donations = Donation.objects.filter(
-        status=DonationStatus.CONFIRMED, received_at__gte=period.start, received_at__lt=period.end
-    )
+    donations = Donation.objects.public().filter(received_at__gte=period.start, received_at__lt=period.end)
     return filter_by_branch_scope(donations, branch, scope)
 
 
@@ -103,14 +86,16 @@ def _intake_cube(period: ReportPeriod, branch: Branch, scope: str) -> dict[tuple
         for row in donations.annotate(count=Count("id"), cash=cash).order_by():
             cube[tuple(row[d] for d in _INTAKE_DIMENSIONS)].update(count=row["count"], cash=fen(row["cash"]))
         items = DonationItem.objects.filter(
-            donation__status=DonationStatus.CONFIRMED,
+            public_donation_q("donation__"),
             donation__kind=DonationKind.IN_KIND,
             donation__received_at__gte=period.start,
             donation__received_at__lt=period.end,
         )
-        items = _valued(filter_by_branch_scope(items, branch, scope, branch_field="donation__branch"), "")
+        items = filter_by_branch_scope(items, branch, scope, branch_field="donation__branch").filter(
+            has_value_evidence()
+        )
         dimensions = [f"donation__{d}" for d in _INTAKE_DIMENSIONS]
-        for row in items.values(*dimensions).annotate(value=Sum(_lot_value("quantity", "unit_value"))).order_by():
+        for row in items.values(*dimensions).annotate(value=Sum(lot_value_fen())).order_by():
             cube[tuple(row[d] for d in dimensions)]["goods"] = fen_to_yuan(row["value"])
         return dict(cube)
 
@@ -253,11 +238,14 @@ def allocated_by(period: ReportPeriod, branch: Branch, scope: str, group: str) -
     cash = Coalesce(Sum("amount", filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY)
     for row in allocations.values(group).annotate(count=Count("id"), cash=cash).order_by():
         out[row[group]].update(count=row["count"], cash=fen(row["cash"]))
-    sources = _valued(
-        AllocationSource.objects.filter(allocation__in=allocations, item__isnull=False, quantity__isnull=False),
-        "item__",
+    sources = AllocationSource.objects.filter(
+        has_value_evidence("item__unit_value", "item__value_basis"),
+        allocation__in=allocations,
+        item__isnull=False,
+        quantity__isnull=False,
     )
-    goods = sources.values(f"allocation__{group}").annotate(value=Sum(_lot_value("quantity", "item__unit_value")))
+    lots = lot_value_fen("quantity", "item__unit_value", "item__value_basis")
+    goods = sources.values(f"allocation__{group}").annotate(value=Sum(lots))
     for row in goods.order_by():
         out[row[f"allocation__{group}"]]["goods"] = fen_to_yuan(row["value"])
     for figures in out.values():
@@ -288,16 +276,15 @@ def branch_rollup(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[
     allocated = allocated_by(period, branch, BranchScope.SYSTEM, "branch_id")
     branches = list(branch_subtree(branch).only("pk", "name", "path", "level"))
     own = {b.pk: intake.get(b.pk, {}).get("total", ZERO) for b in branches}
-    depth0 = branch.path.count("/")
     for node in branches:
         row = intake.get(node.pk, {"count": 0, "cash": ZERO, "goods": ZERO, "total": ZERO})
-        subtree = sum((own[b.pk] for b in branches if b.path.startswith(node.path)), ZERO)
+        subtree = sum((own[b.pk] for b in branches if b.is_within(node)), ZERO)
         has_activity = subtree or allocated.get(node.pk)
         if not has_activity and node.pk != branch.pk:
             continue  # branches with nothing in the period stay out of the table
         yield {
             "branch_id": node.pk,
-            "branch": "\u3000" * (node.path.count("/") - depth0) + node.name,
+            "branch": "\u3000" * (branch_depth(node) - branch_depth(branch)) + node.name,
             "level": str(BranchLevel(node.level).label),
             "count": row["count"],
             "cash": row["cash"],
@@ -473,11 +460,11 @@ def stock_at_end(period: ReportPeriod, branch: Branch, scope: str) -> Iterator[d
             },
         )
         row["quantity"] += quantity
-        unit_value = lot["item__unit_value"]
-        if unit_value is None or lot["item__value_basis"] == ValueBasis.NONE:
+        value = lot_value(quantity, lot["item__unit_value"], lot["item__value_basis"])
+        if value is None:
             row["unvalued_quantity"] += quantity
         else:
-            row["value"] += (quantity * Decimal(unit_value)).quantize(FEN)
+            row["value"] += value
     yield from sorted(groups.values(), key=lambda r: (r["path"], r["warehouse"], r["item"], r["specification"]))
 
 

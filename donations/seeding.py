@@ -267,7 +267,7 @@ def seed_donations(
     if campaign is not None:  # checked before anything is written
         campaign = Campaign.objects.select_related("branch").get(pk=campaign.pk)
         branch = branch or campaign.branch
-        if not branch.path.startswith(campaign.branch.path):
+        if not branch.is_within(campaign.branch):
             raise ValidationError(
                 {"campaign": [f"campaign {campaign.slug} belongs to neither {branch.code} nor a branch above it"]}
             )

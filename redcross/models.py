@@ -112,6 +112,7 @@ class Branch(models.Model):
                 Branch.objects.filter(pk=self.pk).update(path=new_path)
                 self.path = new_path
                 if old_path:
+                    # the old path: the descendants' own paths still start with it
                     for descendant in Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                         Branch.objects.filter(pk=descendant.pk).update(path=new_path + descendant.path[len(old_path) :])
         # the portal's cached facts (name, phone, bank account) are forgotten by a post_save
@@ -137,7 +138,7 @@ class Branch(models.Model):
                     "level": BranchLevel(self.level).label,
                     "parent": BranchLevel(self.parent.level).label,
                 }
-            elif self.pk and (self.parent_id == self.pk or f"/{self.pk}/" in self.parent.path):
+            elif self.pk and (self.parent_id == self.pk or (self.path and self.parent.is_within(self))):
                 errors["parent"] = _("上级组织不能是本组织或其下级组织")
         if errors:
             raise ValidationError(errors)
@@ -145,6 +146,26 @@ class Branch(models.Model):
     @property
     def display_name(self) -> str:
         return self.short_name or self.name
+
+    # --- containment: the one place the materialised path is read as a tree --------------------
+
+    def is_within(self, ancestor: Branch) -> bool:
+        """This branch is ``ancestor`` or below it (in its 全市系统 subtree)."""
+        return self.path.startswith(ancestor.subtree_prefix())
+
+    @staticmethod
+    def within_q(ancestor: Branch, field: str = "") -> models.Q:
+        """``is_within`` as a filter: rows whose branch (reached by ``field``, e.g. ``"branch"`` or
+        ``"warehouse__branch"``; ``""`` for branches themselves) is ``ancestor`` or below it.
+        One indexed prefix match on the path."""
+        lookup = f"{field}__path__startswith" if field else "path__startswith"
+        return models.Q(**{lookup: ancestor.subtree_prefix()})
+
+    def subtree_prefix(self) -> str:
+        # an unsaved branch has no path yet: "" would be a prefix of every branch
+        if not self.path:
+            raise ValueError("a branch's subtree is known once it is saved")
+        return self.path
 
 
 class User(AbstractUser):

@@ -38,7 +38,7 @@ def visible_branch_ids(user) -> frozenset[int] | None:
         if branch.level == BranchLevel.CITY:
             ids = None
         else:
-            ids = frozenset(Branch.objects.filter(path__startswith=branch.path).values_list("pk", flat=True))
+            ids = frozenset(Branch.objects.filter(Branch.within_q(branch)).values_list("pk", flat=True))
     setattr(user, _CACHE_ATTR, ids)
     return ids
 

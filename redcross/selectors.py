@@ -26,7 +26,7 @@ def city_branch() -> Branch | None:
 
 def branch_subtree(branch: Branch, *, include_inactive: bool = True) -> QuerySet[Branch]:
     """The branch and every branch below it, in tree order."""
-    queryset = Branch.objects.filter(path__startswith=branch.path)
+    queryset = Branch.objects.filter(Branch.within_q(branch))
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     return queryset
@@ -48,7 +48,7 @@ def filter_by_branch_scope(
     """Rows of ``branch`` alone (本级) or of its whole subtree (全市系统)."""
     if BranchScope(scope) == BranchScope.OWN:
         return queryset.filter(**{branch_field: branch.pk})
-    return queryset.filter(**{f"{branch_field}__path__startswith": branch.path})
+    return queryset.filter(Branch.within_q(branch, branch_field))
 
 
 def branch_depth(branch: Branch) -> int:
@@ -75,7 +75,7 @@ def public_branch_directory(city: Branch) -> list[Branch]:
     """The city branch and its districts and counties with their public contact facts."""
     return list(
         Branch.objects.filter(is_active=True, level__in=[BranchLevel.CITY, BranchLevel.COUNTY])
-        .filter(path__startswith=city.path)
+        .filter(Branch.within_q(city))
         .only("name", "address", "phone", "level", "path", "sort_order")
         .order_by("level", "sort_order", "name")
     )

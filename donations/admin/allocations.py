@@ -459,7 +459,6 @@ class ReconciliationRunAdmin(ServiceWrittenAdmin):
             else:
                 branch = branches.filter(pk=request.user.branch_id).first()
         books = campaign_books(campaign, branch) if campaign is not None and branch is not None else None
-        right = books.allocated + books.in_stock + books.cash_balance + books.goods_written_off if books else None
         return render_admin_page(
             self,
             request,
@@ -470,6 +469,6 @@ class ReconciliationRunAdmin(ServiceWrittenAdmin):
             campaign=campaign,
             branch=branch,
             books=books,
-            right_side=right,
+            right_side=books.right_side if books else None,
             checked_at=timezone.now(),
         )

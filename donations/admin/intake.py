@@ -61,7 +61,7 @@ class DonorAdmin(BranchScopedAdmin):
     list_filter = ("kind", "public_display", "wants_receipt")
     list_select_related = ("branch",)
     search_fields = ("name", "credit_code", "=phone")
-    readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by", "created_at")
+    readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by_import", "created_by", "created_at")
 
     def get_search_results(self, request, queryset, search_term):
         """Name, credit code, or phone digits: a clerk types the last four digits a donor reads out."""

@@ -23,13 +23,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from donations.models import Allocation, AllocationStatus, Campaign, Donation, DonationStatus
-from donations.selectors.campaigns import campaign_summary, campaign_totals, public_campaigns
+from donations.models import Campaign, Donation
+from donations.selectors.campaigns import (
+    campaign_summary,
+    campaign_totals,
+    public_allocations_page,
+    public_campaigns,
+)
 from donations.selectors.honor_roll import (
     MAX_QUERY_LENGTH,
-    before,
-    decode_cursor,
-    encode_cursor,
     honor_roll_filters,
     honor_roll_page,
     honor_roll_rows,
@@ -149,7 +151,7 @@ class PublicDonationViewSet(PublicViewSet):
         },
     )
     def retrieve(self, request, serial: str = ""):
-        donations = Donation.objects.filter(serial=serial.upper(), status=DonationStatus.CONFIRMED)
+        donations = Donation.objects.public().filter(serial=serial.upper())
         rows = honor_roll_rows(donations)
         if not rows:
             raise NotFound()
@@ -269,26 +271,17 @@ class PublicAllocationViewSet(PublicViewSet):
         responses={200: page_of(PublicAllocationSerializer, "PublicAllocationPage"), 400: REFUSED},
     )
     def list(self, request):
-        allocations = Allocation.objects.filter(status=AllocationStatus.CONFIRMED)
-        slug = request.query_params.get("campaign", "")
-        if "\x00" in slug:
-            raise ValidationError({"campaign": ["含有无效字符"]})
-        if slug:
-            allocations = allocations.filter(campaign__slug=slug[:80])
-        cursor = request.query_params.get("cursor", "")
-        if cursor:
-            try:
-                when, pk = decode_cursor(cursor)
-            except DjangoValidationError as error:
-                raise _django_to_drf(error) from None
-            allocations = allocations.filter(before(when, pk, field="confirmed_at"))
-        page = list(
-            allocations.select_related("campaign", "recipient", "plan_line__plan", "recipient_confirmation")
-            .prefetch_related("sources__item")
-            .order_by("-confirmed_at", "-id")[: PAGE + 1]
+        try:
+            page = public_allocations_page(
+                campaign_slug=request.query_params.get("campaign", ""),
+                cursor=request.query_params.get("cursor", ""),
+                size=PAGE,
+            )
+        except DjangoValidationError as error:
+            raise _django_to_drf(error) from None
+        return Response(
+            {"results": PublicAllocationSerializer(page.allocations, many=True).data, "next": page.next_cursor}
         )
-        next_cursor = encode_cursor(page[PAGE - 1].confirmed_at, page[PAGE - 1].pk) if len(page) > PAGE else ""
-        return Response({"results": PublicAllocationSerializer(page[:PAGE], many=True).data, "next": next_cursor})
 
 
 class PublicBulletinSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.models import Campaign, Channel, DonationKind, Donor, Recipient, ValueBasis
-from donations.services.donors import donor_find_duplicates
+from donations.services.donors import DuplicateDonor, donor_check_duplicates
 from redcross.scoping import scope_queryset, visible_branches
 
 
@@ -177,16 +177,16 @@ class DonorAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is None and not cleaned.get("allow_duplicate"):
-            duplicates = list(
-                donor_find_duplicates(
+        if self.instance.pk is None:
+            # the same check as donor_register: the message names the donors it found
+            try:
+                donor_check_duplicates(
                     name=cleaned.get("name") or "",
                     phone=cleaned.get("phone") or "",
                     credit_code=cleaned.get("credit_code") or "",
                     id_number=cleaned.get("id_number") or "",
-                )[:5]
-            )
-            if duplicates:
-                names = "、".join(f"{d.name}（#{d.pk}）" for d in duplicates)
-                raise ValidationError(gettext("疑似重复登记，已有捐赠人：%(names)s") % {"names": names})
+                    allow_duplicate=bool(cleaned.get("allow_duplicate")),
+                )
+            except DuplicateDonor as duplicate:
+                raise ValidationError(duplicate.messages) from None
         return cleaned

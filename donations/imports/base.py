@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from donations.models import Campaign, Donation, DonationKind, Donor, DonorKind, PublicDisplay, ReceiptStatus
 from donations.services.campaigns import campaign_for_new_donation, regular_campaign
-from donations.services.donors import donor_register, payer_donors_register
+from donations.services.donors import donor_find_or_register, donors_match_names, payer_donors_register
 from donations.services.intake import (
     MAX_DONATION_AMOUNT,
     CashGift,
@@ -69,7 +69,7 @@ HEADER_SCAN_ROWS = 30
 MAX_NAME_LENGTH = 200
 MAX_ACCOUNT_LENGTH = 100
 MAX_REMARK_LENGTH = 1000
-# donors created for statement payers carry this note; only such donors are reused by name
+# the note of a donor an import created (``Donor.created_by_import`` is what marks it)
 IMPORTED_DONOR_NOTE = "对账单导入自动创建"
 
 _CHUNK = 500  # ids per IN (...) query
@@ -538,11 +538,9 @@ def chunked(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 
 
 class PayerDonors:
-    """One person donor per payer name for the import's branch, created on first use and cached.
-
-    Only donors this importer created (note ``IMPORTED_DONOR_NOTE``) are reused by
-    name, so a statement payer is never attached to a hand-registered donor who
-    happens to share the name.
+    """One person donor per payer name for the import's branch, found or created on first use and
+    cached. A payer has only a name, so it is found again only among donors an import created
+    (``donor_match``), never attached to a hand-registered donor who happens to share the name.
     """
 
     def __init__(self, *, by, branch: Branch, source: str) -> None:
@@ -551,39 +549,28 @@ class PayerDonors:
         self.source = source
         self.cache: dict[str, Donor] = {}
 
-    def _existing(self):
-        return Donor.objects.filter(
-            branch=self.branch,
-            kind=DonorKind.PERSON,
-            phone="",
-            credit_code="",
-            note__startswith=IMPORTED_DONOR_NOTE,
-        ).order_by("-id")  # the oldest wins when the dict below is filled
+    def _note(self) -> str:
+        # for the staff reading the donor: which statement created it (the marker is the field)
+        return f"{IMPORTED_DONOR_NOTE}（{self.source}）"
 
     def preload(self, names: Iterable[str]) -> None:
-        wanted = sorted({name for name in names if name and name not in self.cache})
-        for chunk in chunked(wanted):
-            for donor in self._existing().filter(name__in=chunk):
-                self.cache[donor.name] = donor
+        wanted = {name for name in names if name and name not in self.cache}
+        self.cache.update(donors_match_names(branch=self.branch, kind=DonorKind.PERSON, names=wanted))
 
     def get(self, name: str) -> tuple[Donor, bool]:
         """(donor, created now); call inside the row's transaction."""
         donor = self.cache.get(name)
         if donor is not None:
             return donor, False
-        donor = self._existing().filter(name=name).last()
-        created = donor is None
-        if donor is None:
-            donor = donor_register(
-                by=self.by,
-                branch=self.branch,
-                kind=DonorKind.PERSON,
-                name=name,
-                public_display=PublicDisplay.MASKED,
-                wants_receipt=False,
-                note=f"{IMPORTED_DONOR_NOTE}（{self.source}）",
-                allow_duplicate=True,
-            )
+        donor, created = donor_find_or_register(
+            by=self.by,
+            branch=self.branch,
+            kind=DonorKind.PERSON,
+            name=name,
+            public_display=PublicDisplay.MASKED,
+            wants_receipt=False,
+            note=self._note(),
+        )
         self.cache[name] = donor
         return donor, created
 
@@ -595,8 +582,7 @@ class PayerDonors:
         self.preload(names)
         missing = sorted({name for name in names if name not in self.cache})
         if missing:
-            note = f"{IMPORTED_DONOR_NOTE}（{self.source}）"
-            for donor in payer_donors_register(by=self.by, branch=self.branch, names=missing, note=note):
+            for donor in payer_donors_register(by=self.by, branch=self.branch, names=missing, note=self._note()):
                 self.cache[donor.name] = donor
         return missing
 
@@ -830,7 +816,7 @@ def import_cash_statement(
 
 
 def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
-    if not branch.path.startswith(campaign.branch.path):
+    if not branch.is_within(campaign.branch):
         raise ImportFileError(_("募捐活动“%(name)s”不属于本组织或上级组织") % {"name": campaign.name})
     try:
         return campaign_for_new_donation(campaign)

@@ -66,7 +66,7 @@ from donations.imports.base import (
     xlsx_sheets,
 )
 from donations.models import Campaign, Channel, DonationKind, Donor, DonorKind, Recipient, ValueBasis
-from donations.services.donors import DuplicateDonor, donor_register
+from donations.services.donors import donor_find_or_register
 from donations.services.intake import donation_register
 from redcross.models import Branch
 from redcross.scoping import scope_queryset
@@ -478,7 +478,8 @@ def _assign_keys(donations: list[TemplateDonation], report: ImportReport) -> lis
 
 
 class TemplateDonors:
-    """Donors of template rows: by credit code, else name and phone, else name; cached per import."""
+    """Donors of template rows, as ``donor_match`` finds them (credit code, else name and phone, else
+    name), or registered; cached per import."""
 
     def __init__(self, *, by, branch: Branch, report: ImportReport) -> None:
         self.by = by
@@ -498,48 +499,23 @@ class TemplateDonors:
     def forget(self, fields: DonorFields) -> None:
         self.cache.pop(fields.key(), None)
 
-    def _register(self, fields: DonorFields, *, allow_duplicate: bool, note: str = "") -> Donor:
-        return donor_register(
+    def _find_or_register(self, fields: DonorFields, line: int, sheet: str) -> tuple[Donor, bool]:
+        donor, created = donor_find_or_register(
             by=self.by,
             branch=self.branch,
             kind=fields.kind,
             name=fields.name,
             phone=fields.phone,
             credit_code=fields.credit_code,
-            note=note,
-            allow_duplicate=allow_duplicate,
+            # for the staff reading a person donor: where it came from (the marker is the field)
+            note=f"{IMPORTED_DONOR_NOTE}（{SOURCE}）" if fields.kind == DonorKind.PERSON else "",
         )
-
-    def _find_or_register(self, fields: DonorFields, line: int, sheet: str) -> tuple[Donor, bool]:
-        if fields.credit_code:
-            try:
-                return self._register(fields, allow_duplicate=True), True
-            except DuplicateDonor as exc:
-                code = normalize_uscc(fields.credit_code)
-                donor = next((d for d in exc.candidates if d.credit_code == code), exc.candidates[0])
-                if donor.name != fields.name:
-                    warning = _("[%(sheet)s] 第 %(line)d 行：信用代码 %(code)s 已登记为“%(old)s”")
-                    warning %= {"sheet": sheet, "line": line, "code": code, "old": donor.name}
-                    self.report.warnings.append(warning + _("，已按代码归入（本行为“%(new)s”）") % {"new": fields.name})
-                return donor, False
-        if fields.phone:
-            try:
-                return self._register(fields, allow_duplicate=False), True
-            except DuplicateDonor as exc:
-                same_kind = [d for d in exc.candidates if d.kind == fields.kind]
-                if same_kind:
-                    return same_kind[0], False
-                return self._register(fields, allow_duplicate=True), True
-        existing = Donor.objects.filter(
-            branch=self.branch, kind=fields.kind, name=fields.name, phone="", credit_code=""
-        )
-        if fields.kind == DonorKind.PERSON:
-            existing = existing.filter(note__startswith=IMPORTED_DONOR_NOTE)
-        donor = existing.order_by("id").first()
-        if donor is not None:
-            return donor, False
-        note = f"{IMPORTED_DONOR_NOTE}（{SOURCE}）" if fields.kind == DonorKind.PERSON else ""
-        return self._register(fields, allow_duplicate=True, note=note), True
+        if not created and fields.credit_code and donor.name != fields.name:
+            code = normalize_uscc(fields.credit_code)
+            warning = _("[%(sheet)s] 第 %(line)d 行：信用代码 %(code)s 已登记为“%(old)s”")
+            warning %= {"sheet": sheet, "line": line, "code": code, "old": donor.name}
+            self.report.warnings.append(warning + _("，已按代码归入（本行为“%(new)s”）") % {"new": fields.name})
+        return donor, created
 
 
 class _Lookups:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from donations.models.intake import Campaign, Donation, DonationItem, DonationKind, Recipient
+from donations.valuation import lot_value
 from redcross.models import Branch
 from redcross.money import MoneyField
 from redcross.signoff import TwoPersonConfirmed
@@ -196,10 +197,7 @@ class AllocationSource(models.Model):
         """Yuan: the cash amount, or the goods' value when the lot has one."""
         if self.item_id is None:
             return self.amount
-        item_value = self.item.value
-        if item_value is None:
-            return None
-        return (self.quantity * self.item.unit_value).quantize(Decimal("0.01"))
+        return lot_value(self.quantity, self.item.unit_value, self.item.value_basis)
 
 
 class OpenCash(models.Model):

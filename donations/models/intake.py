@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from donations.valuation import ValueBasis, lot_value
 from redcross.documents import PdfDocument, pdf_pending_index
 from redcross.encryption import EncryptedTextField, blind_index
 from redcross.masking import ANONYMOUS_DISPLAY_NAME, mask_person_name
@@ -48,13 +49,6 @@ class PublicDisplay(models.TextChoices):
     FULL = "full", _("公开全名")
     MASKED = "masked", _("隐去名字（如 张*）")
     ANONYMOUS = "anonymous", _("匿名（爱心人士）")
-
-
-def goods_value(quantity: Decimal, unit_value: Decimal | None, value_basis: str) -> Decimal | None:
-    """A goods line's value in yuan; None without evidence of value (仅列数量)."""
-    if unit_value is None or value_basis == ValueBasis.NONE:
-        return None
-    return (quantity * unit_value).quantize(Decimal("0.01"))
 
 
 def donor_public_name(kind: str, name: str, public_display: str, full_name_consent_at) -> str:
@@ -91,6 +85,10 @@ class Donor(models.Model):
     full_name_consent_text = models.TextField(_("同意公开全名的说明"), blank=True)
     wants_receipt = models.BooleanField(_("需要捐赠票据"), default=True)
     note = models.TextField(_("备注"), blank=True)
+    # set by the importers (a statement's payer, a template row's donor), never by hand: only such
+    # donors are found again by a name alone (``donor_match``), so an import never attaches a
+    # payment to a hand-registered person who happens to share the name
+    created_by_import = models.BooleanField(_("导入时自动创建"), default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -239,11 +237,23 @@ class DonationStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已复核")
 
 
+# A donation counts, and the public sees it, once its second signature is done (双人双签).
+PUBLIC_STATUS = DonationStatus.CONFIRMED
+
+
+def public_donation_q(prefix: str = "") -> models.Q:
+    """The rule of ``Donation.objects.public()`` reached through a relation: ``prefix`` is the path
+    to the donation, e.g. ``DonationItem.objects.filter(public_donation_q("donation__"))``."""
+    return models.Q(**{f"{prefix}status": PUBLIC_STATUS})
+
+
 class DonationQuerySet(models.QuerySet):
     def public(self) -> DonationQuerySet:
         """The donations the public may see: confirmed ones (双人双签 done). The one place this rule
-        lives; every public page, the open API, bulletins and public exports start from it."""
-        return self.filter(status=DonationStatus.CONFIRMED)
+        lives (with ``public_donation_q`` for lookups through a relation); every public page, the
+        open API, bulletins, public exports and the figures built on received donations (the
+        books, the reports) start from it."""
+        return self.filter(public_donation_q())
 
 
 class Donation(TwoPersonConfirmed):
@@ -376,22 +386,6 @@ class Donation(TwoPersonConfirmed):
         return total
 
 
-class ValueBasis(models.TextChoices):
-    INVOICE = "invoice", _("发票")
-    CUSTOMS = "customs", _("报关单")
-    AGREEMENT = "agreement", _("捐赠协议")
-    DONOR_QUOTE = "donor_quote", _("捐赠函报价")
-    MARKET_PRICE = "market_price", _("市场价格")
-    APPRAISAL = "appraisal", _("评估")
-    NONE = "none", _("无价值凭证")
-
-
-# Ministry of Finance rules: goods get an amount on the receipt only with evidence of their value.
-VALUE_EVIDENCE = frozenset(
-    {ValueBasis.INVOICE, ValueBasis.CUSTOMS, ValueBasis.AGREEMENT, ValueBasis.MARKET_PRICE, ValueBasis.APPRAISAL}
-)
-
-
 class DonationItem(models.Model):
     donation = models.ForeignKey(Donation, verbose_name=_("捐赠"), on_delete=models.CASCADE, related_name="items")
     name = models.CharField(_("物资名称"), max_length=120)
@@ -415,7 +409,7 @@ class DonationItem(models.Model):
 
     @property
     def value(self) -> Decimal | None:
-        return goods_value(self.quantity, self.unit_value, self.value_basis)
+        return lot_value(self.quantity, self.unit_value, self.value_basis)
 
 
 class Attachment(models.Model):

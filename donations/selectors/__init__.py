@@ -85,20 +85,20 @@ class DailyIntakeReport:
 def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyIntakeReport:
     """日报: confirmed donations received on ``day`` and cumulative to it, by campaign and kind.
 
-    Two grouped aggregate queries; goods are valued by their item lines (quantity × unit value
-    where a value basis exists).
+    Two grouped aggregate queries; goods are valued by their item lines (``lot_value_fen``).
     """
-    from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+    from django.db.models import Count, DecimalField, Q, Sum, Value
     from django.db.models.functions import Coalesce
     from django.utils import timezone
 
-    from donations.models import DonationItem, DonationStatus, ValueBasis
+    from donations.models import DonationItem, DonationStatus
+    from donations.valuation import fen_to_yuan, has_value_evidence, lot_value_fen
 
     end = timezone.make_aware(datetime.combine(day, datetime.max.time()))
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     money = DecimalField(max_digits=18, decimal_places=2)
     zero = Value(Decimal("0.00"), output_field=money)
-    donations = Donation.objects.filter(status=DonationStatus.CONFIRMED, received_at__lte=end)
+    donations = Donation.objects.public().filter(received_at__lte=end)
     if branch_ids is not None:
         donations = donations.filter(branch_id__in=branch_ids)
     today = Q(received_at__gte=start)
@@ -108,15 +108,12 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
         today_cash=Coalesce(Sum("amount", filter=today), zero),
         total_cash=Coalesce(Sum("amount"), zero),
     )
-    item_value = ExpressionWrapper(F("quantity") * F("unit_value"), output_field=money)
-    items = DonationItem.objects.filter(donation__in=donations.filter(kind=DonationKind.IN_KIND)).exclude(
-        value_basis=ValueBasis.NONE
-    )
+    items = DonationItem.objects.filter(has_value_evidence(), donation__in=donations.filter(kind=DonationKind.IN_KIND))
     goods = {
         row["donation__campaign__name"]: row
         for row in items.values("donation__campaign__name").annotate(
-            today_value=Coalesce(Sum(item_value, filter=Q(donation__received_at__gte=start)), zero),
-            total_value=Coalesce(Sum(item_value), zero),
+            today_value=Sum(lot_value_fen(), filter=Q(donation__received_at__gte=start)),
+            total_value=Sum(lot_value_fen()),
         )
     }
     rows = []
@@ -128,14 +125,10 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
                 kind=str(DonationKind(row["kind"]).label),
                 today_count=row["today_count"],
                 today_cash=row["today_cash"] if row["kind"] == DonationKind.CASH else Decimal("0.00"),
-                today_goods_value=(goods_row["today_value"] if goods_row else Decimal("0.00")).quantize(
-                    Decimal("0.01")
-                ),
+                today_goods_value=fen_to_yuan(goods_row["today_value"] if goods_row else 0),
                 total_count=row["total_count"],
                 total_cash=row["total_cash"] if row["kind"] == DonationKind.CASH else Decimal("0.00"),
-                total_goods_value=(goods_row["total_value"] if goods_row else Decimal("0.00")).quantize(
-                    Decimal("0.01")
-                ),
+                total_goods_value=fen_to_yuan(goods_row["total_value"] if goods_row else 0),
             )
         )
     pending = Donation.objects.filter(status=DonationStatus.REGISTERED, kind=DonationKind.CASH)

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext as _
 
 from donations.models import (
     Allocation,
@@ -17,13 +19,13 @@ from donations.models import (
     Campaign,
     Donation,
     DonationKind,
-    DonationStatus,
     Recipient,
     ReconciliationRun,
-    ValueBasis,
 )
 from donations.selectors.books import Books, campaign_books
+from donations.valuation import fen_to_yuan, has_value_evidence, lot_value_fen
 from redcross.money import fen
+from redcross.pagination import decode_cursor, encode_cursor, keyset_before
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -58,7 +60,8 @@ def public_campaigns():
 def campaign_totals(campaigns) -> dict[int, tuple[int, Decimal]]:
     """campaign id -> (confirmed donations, confirmed cash net of refunds), one grouped query."""
     rows = (
-        Donation.objects.filter(campaign__in=campaigns, status=DonationStatus.CONFIRMED)
+        Donation.objects.public()
+        .filter(campaign__in=campaigns)
         .values("campaign")
         .annotate(
             n=Count("id"),
@@ -76,9 +79,7 @@ def campaign_summary(campaign: Campaign) -> CampaignSummary:
     """The campaign page's figures, summed over every branch that took gifts for it."""
     summary = CampaignSummary(campaign=campaign)
     branches = set(
-        Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED)
-        .values_list("branch", flat=True)
-        .distinct()
+        Donation.objects.public().filter(campaign=campaign).values_list("branch", flat=True).distinct()
     ) | set(Allocation.objects.filter(campaign=campaign).values_list("branch", flat=True).distinct())
     from redcross.models import Branch
 
@@ -102,7 +103,8 @@ def campaign_summary(campaign: Campaign) -> CampaignSummary:
 
 def campaign_daily(campaign: Campaign) -> list[tuple[date, Decimal, int]]:
     rows = (
-        Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED)
+        Donation.objects.public()
+        .filter(campaign=campaign)
         .annotate(day=TruncDate("received_at"))
         .values("day")
         .annotate(
@@ -119,7 +121,6 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
     confirmed = AllocationSource.objects.filter(
         allocation__campaign=campaign, allocation__status=AllocationStatus.CONFIRMED
     )
-    goods_value = ExpressionWrapper(F("quantity") * F("item__unit_value"), output_field=_MONEY)
     totals: dict[str, Decimal] = {}
     for row in (
         confirmed.filter(item__isnull=True)
@@ -129,13 +130,12 @@ def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str
         kind = row["allocation__recipient__kind"]
         totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
     for row in (
-        confirmed.filter(item__isnull=False, item__unit_value__isnull=False)
-        .exclude(item__value_basis=ValueBasis.NONE)
+        confirmed.filter(has_value_evidence("item__unit_value", "item__value_basis"), item__isnull=False)
         .values("allocation__recipient__kind")
-        .annotate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))
+        .annotate(total=Sum(lot_value_fen("quantity", "item__unit_value", "item__value_basis")))
     ):
         kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
+        totals[kind] = totals.get(kind, ZERO) + fen_to_yuan(row["total"])
     labels = dict(Recipient.Kind.choices)
     return sorted(((str(labels.get(k, k)), v) for k, v in totals.items()), key=lambda kv: -kv[1])
 
@@ -150,13 +150,53 @@ def campaign_allocations(campaign: Campaign, *, limit: int = 200):
     )
 
 
+ALLOCATION_PAGE_SIZE = 50
+_ALLOCATION_CURSOR_SALT = "donations.allocations.cursor"
+
+
+@dataclass(frozen=True)
+class AllocationPage:
+    allocations: list[Allocation]
+    next_cursor: str
+
+
+def public_allocations_page(
+    *, campaign_slug: str = "", cursor: str = "", size: int = ALLOCATION_PAGE_SIZE
+) -> AllocationPage:
+    """拨付 for the open data API: confirmed allocations, newest confirmed first, keyset-paginated
+    on (confirmed_at, id), with what the list shows (2 queries). ValidationError names a refused
+    parameter."""
+    if "\x00" in campaign_slug:
+        raise ValidationError({"campaign": [_("含有无效字符")]})  # PostgreSQL refuses NUL in text
+    allocations = Allocation.objects.filter(status=AllocationStatus.CONFIRMED)
+    if campaign_slug:
+        allocations = allocations.filter(campaign__slug=campaign_slug[:80])
+    if cursor:
+        when, pk = decode_cursor(cursor, salt=_ALLOCATION_CURSOR_SALT)
+        allocations = allocations.filter(keyset_before(when, pk, field="confirmed_at"))
+    page = list(
+        allocations.select_related("campaign", "recipient", "plan_line__plan", "recipient_confirmation")
+        .prefetch_related("sources__item")
+        .order_by("-confirmed_at", "-id")[: size + 1]
+    )
+    more = len(page) > size
+    page = page[:size]
+    last = page[-1] if more else None
+    return AllocationPage(
+        allocations=page,
+        next_cursor=encode_cursor(last.confirmed_at, last.pk, salt=_ALLOCATION_CURSOR_SALT) if last else "",
+    )
+
+
 __all__ = [
+    "AllocationPage",
     "CampaignSummary",
     "campaign_allocations",
     "campaign_allocations_by_recipient_kind",
     "campaign_daily",
     "campaign_summary",
     "campaign_totals",
+    "public_allocations_page",
     "public_campaigns",
 ]
 
@@ -188,7 +228,7 @@ def home_figures() -> HomeFigures:
         now = timezone.localtime()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         year_start = day_start.replace(month=1, day=1)
-        confirmed = Donation.objects.filter(status=DonationStatus.CONFIRMED, received_at__gte=year_start)
+        confirmed = Donation.objects.public().filter(received_at__gte=year_start)
         cash = Coalesce(
             Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY
         )
@@ -202,14 +242,11 @@ def home_figures() -> HomeFigures:
                 output_field=_MONEY,
             ),
         )
-        goods_value = ExpressionWrapper(F("quantity") * F("unit_value"), output_field=_MONEY)
         from donations.models import DonationItem
 
-        year_goods = (
-            DonationItem.objects.filter(donation__in=confirmed.filter(kind=DonationKind.IN_KIND))
-            .exclude(value_basis=ValueBasis.NONE)
-            .aggregate(total=Coalesce(Sum(goods_value), Value(ZERO), output_field=_MONEY))["total"]
-        )
+        year_goods = DonationItem.objects.filter(
+            has_value_evidence(), donation__in=confirmed.filter(kind=DonationKind.IN_KIND)
+        ).aggregate(total=Sum(lot_value_fen()))["total"]
         campaign = Campaign.objects.filter(is_emergency=True, status="open").order_by("-starts_on", "-id").first()
         count, campaign_cash = campaign_totals([campaign]).get(campaign.pk, (0, ZERO)) if campaign else (0, ZERO)
         return HomeFigures(
@@ -217,7 +254,7 @@ def home_figures() -> HomeFigures:
             today_cash=fen(totals["today_cash"]),
             year_count=totals["year_count"],
             year_cash=fen(totals["year_cash"]),
-            year_goods=fen(year_goods),
+            year_goods=fen_to_yuan(year_goods),
             campaign=campaign,
             campaign_count=count,
             campaign_cash=campaign_cash,

@@ -152,7 +152,7 @@ def allocation_plan_register(
         if kind not in DonationKind.values:
             raise ValidationError({f"{prefix}.kind": [_("请选择资金或物资")]})
         campaign = raw.get("campaign")
-        if not isinstance(campaign, Campaign) or not branch.path.startswith(campaign.branch.path):
+        if not isinstance(campaign, Campaign) or not branch.is_within(campaign.branch):
             raise ValidationError({f"{prefix}.campaign": [_("募捐活动不存在或不属于本组织")]})
         line = AllocationPlanLine(
             campaign=campaign,

@@ -136,7 +136,7 @@ def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
     # the caller's copy may be stale (paused since the form was opened): read the current status
     campaign = Campaign.objects.select_related("branch").get(pk=campaign.pk)
     # a branch may take gifts for its own campaigns and for those of the branches above it
-    if not branch.path.startswith(campaign.branch.path):
+    if not branch.is_within(campaign.branch):
         raise ValidationError({"campaign": [_("该募捐活动不属于本组织或上级组织")]})
     return campaign_for_new_donation(campaign)
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from donations.exports import safe_cell
-from donations.models import Campaign, Donation, DonationStatus
+from donations.models import Campaign, Donation
 from donations.selectors import donation_public_facts
 from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
 from donations.selectors.disclosure import campaign_bulletins
@@ -230,9 +230,8 @@ def donation_page(request: HttpRequest, serial: str) -> HttpResponse:
     if len(serial) > 30:
         raise Http404
     donation = get_object_or_404(
-        Donation.objects.select_related("donor", "campaign", "branch", "designated_recipient"),
+        Donation.objects.public().select_related("donor", "campaign", "branch", "designated_recipient"),
         serial=serial,
-        status=DonationStatus.CONFIRMED,
     )
     certificate = getattr(donation, "certificate", None)
     context = {

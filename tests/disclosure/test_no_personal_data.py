@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from donations.models import Donor, DonorKind, PublicDisplay, Recipient
+from donations.models import Donation, Donor, DonorKind, PublicDisplay, Recipient
 from donations.services.donors import donor_register
 from donations.services.intake import donation_confirm, donation_register
 from redcross.models import User
@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 HREF = re.compile(r'href="([^"#]+)"')
 PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/")
+UNCONFIRMED_DONOR = "澜州待复核爱心贸易有限公司"
 
 
 @pytest.fixture
@@ -52,6 +53,12 @@ def demo(django_db_blocker):
             received_at=timezone.now(), amount="88.00",
         )  # fmt: skip
         donation_confirm(donation=gift, by=reviewer)
+    # registered, never confirmed (双人双签 not done): no public page may show it
+    pending = donor_register(by=clerk, branch=city, kind=DonorKind.ORGANISATION, name=UNCONFIRMED_DONOR)
+    donation_register(
+        by=clerk, branch=city, donor=pending, campaign=campaign, kind="cash", channel="bank",
+        received_at=timezone.now(), amount="77.00",
+    )  # fmt: skip
     cache.clear()
     yield
     cache.clear()
@@ -131,6 +138,8 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert not leaks, sorted(leaks)[:10]
     everything = "\n".join(pages.values())
     assert "司马**" in everything and "爱心人士" in everything
+    unconfirmed = Donation.objects.get(donor__name=UNCONFIRMED_DONOR)
+    assert UNCONFIRMED_DONOR not in everything and unconfirmed.serial not in everything
 
 
 def public_operations():

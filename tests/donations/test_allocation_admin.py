@@ -498,6 +498,18 @@ def test_books_page_shows_the_equation(client, clerk, reviewer, campaign, world)
     assert "1,800.00" in page and "账目平衡" in page
 
 
+def test_books_page_shows_the_books_own_right_side(client, clerk, reviewer, campaign, world, monkeypatch):
+    """The equation's right side is the books' figure (``Books.right_side``), not a sum the admin makes."""
+    from donations.selectors.books import Books
+
+    allocation_confirm(allocation=_cash(clerk, campaign, world, amount="750.00"), by=reviewer)
+    monkeypatch.setattr(Books, "right_side", property(lambda books: Decimal("12345.67")))
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:donations_reconciliationrun_books"), {"campaign": campaign.pk})
+    assert response.context["right_side"] == Decimal("12345.67")
+    assert "（合计 12,345.67" in response.content.decode()
+
+
 # --- branch scoping and read-only roles ----------------------------------------------------
 
 

@@ -119,6 +119,7 @@ def make_plan(clerk, branch, campaign, recipient):
 def assert_equation(books):
     """received = allocated + in stock + cash balance (+ goods written off, a term of its own)."""
     assert books.received == books.allocated + books.in_stock + books.cash_balance + books.goods_written_off
+    assert books.received == books.right_side  # the books' own right side is that sum
 
 
 # --- a small example computed by hand -------------------------------------------------------------

@@ -48,7 +48,6 @@ from donations.models import (
     Campaign,
     Donation,
     DonationKind,
-    DonationStatus,
 )
 from redcross.audit import audit_context
 from redcross.models import Branch
@@ -107,7 +106,7 @@ def _batched(values: Iterable[int], size: int) -> Iterator[list[int]]:
 def bulletin_donations(*, branch: Branch | int, start: date, end: date, campaign: Campaign | int | None = None):
     """Confirmed donations a receipt bulletin of this scope and period lists (in the period, or late)."""
     branch_id = branch.pk if isinstance(branch, Branch) else branch
-    donations = Donation.objects.filter(branch_id=branch_id, status=DonationStatus.CONFIRMED)
+    donations = Donation.objects.public().filter(branch_id=branch_id)
     if campaign is not None:
         donations = donations.filter(campaign=campaign)
     listed = BulletinDonation.objects.filter(

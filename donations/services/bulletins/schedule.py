@@ -24,7 +24,6 @@ from donations.models import (
     CampaignStatus,
     DisclosureReminder,
     Donation,
-    DonationStatus,
 )
 from donations.services.bulletins.compose import bulletin_allocations, bulletin_donations, bulletin_draft, day_start
 from redcross.models import Branch
@@ -103,9 +102,7 @@ def bulletins_draft_due(*, today: date | None = None) -> list[Bulletin]:
             continue
         window = {"received_at__gte": day_start(start), "received_at__lt": day_start(end + timedelta(days=1))}
         others = set(
-            Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED, **window)
-            .values_list("branch", flat=True)
-            .distinct()
+            Donation.objects.public().filter(campaign=campaign, **window).values_list("branch", flat=True).distinct()
         ) | set(
             Allocation.objects.filter(
                 campaign=campaign, status=AllocationStatus.CONFIRMED, allocated_on__gte=start, allocated_on__lte=end
