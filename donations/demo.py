@@ -190,9 +190,9 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
         allocation_register_cash,
         allocation_register_goods,
         recipient_confirmation_record,
-        retroactive_register,
     )
     from donations.services.reconciliation import reconciliation_check_all
+    from donations.services.retroactive import retroactive_register
     from donations.services.warehouse import stock_adjust, stock_in_check, stock_movement_confirm, stock_transfer
 
     staff = {u.username: u for u in User.objects.filter(username__in=["clerk", "reviewer", "keeper1", "keeper2"])}
@@ -310,9 +310,9 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
 
 
 def _stock_of(lot, warehouse) -> Decimal:
-    from donations.services.allocations import _lot_stock
+    from donations.services.stock import lot_stock
 
-    return _lot_stock(lot.pk, warehouse.pk, include_pending_out=True)
+    return lot_stock(lot.pk, warehouse.pk, include_pending_out=True)
 
 
 def _donor(clerk, city, kind, name, **fields) -> Donor:

@@ -28,7 +28,8 @@ from django.urls import path
 from django.utils.translation import gettext
 
 from donations.forms.imports import StatementImportForm
-from donations.imports.base import ImportFileError, import_statement
+from donations.imports.base import ImportFileError
+from donations.imports.statement import import_statement
 from donations.imports.template import build_template_workbook
 from redcross.admin import render_admin_page
 

@@ -4,6 +4,7 @@ Entry point: ``import_statement(path_or_file=..., fmt=..., by=..., branch=..., c
 See README.md in this folder for the formats, the column mapping and the decisions.
 """
 
-from donations.imports.base import FORMATS, ImportFileError, ImportReport, ParsedRow, import_statement
+from donations.imports.base import FORMATS, ImportFileError, ImportReport, ParsedRow
+from donations.imports.statement import import_statement
 
 __all__ = ["FORMATS", "ImportFileError", "ImportReport", "ParsedRow", "import_statement"]

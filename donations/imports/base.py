@@ -18,7 +18,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from donations.models import Campaign, Donation, DonationKind, Donor, DonorKind, PublicDisplay, ReceiptStatus
-from donations.services.campaigns import campaign_for_new_donation, regular_campaign
 from donations.services.donors import donor_find_or_register, donors_match_names, payer_donors_register
 from donations.services.intake import (
     MAX_DONATION_AMOUNT,
@@ -41,10 +40,8 @@ from donations.services.intake import (
     donation_register_cash_batch,
 )
 from donations.services.refunds import RefundAlreadyRecorded, RefundPaymentNotFound, donation_record_refund
-from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.money import YUAN, to_yuan
-from redcross.scoping import ensure_branch_access
 
 __all__ = [
     "FORMATS",
@@ -53,35 +50,62 @@ __all__ = [
     "ParsedRow",
     "ParsedStatement",
     "RowError",
-    "import_statement",
 ]
+
 
 FORMATS = ("wechat", "alipay", "bank", "template")
 
+
 # statements are in Beijing time whatever the server's TIME_ZONE says
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 # a 100,000-row WeChat statement is about 30 MB
 MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
 MAX_ROWS = 1_000_000
+
+
 # how many rows may come before the header (title and account lines of bank statements)
 HEADER_SCAN_ROWS = 30
+
+
 # longer text in a name or account cell is not data from a payment channel
 MAX_NAME_LENGTH = 200
+
+
 MAX_ACCOUNT_LENGTH = 100
+
+
 MAX_REMARK_LENGTH = 1000
+
+
 # the note of a donor an import created (``Donor.created_by_import`` is what marks it)
 IMPORTED_DONOR_NOTE = "对账单导入自动创建"
 
+
 _CHUNK = 500  # ids per IN (...) query
+
+
 # payments registered per transaction: big enough to amortise the sequence lock, small enough
 # that a clash with a concurrent import re-does little row by row
 IMPORT_BATCH = 1000
+
+
 _XLSX_MAGIC = b"PK\x03\x04"
+
 
 # control characters (C0 except newline handling below, DEL, C1) and bidirectional overrides
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 _LOOSE_NUMBER = re.compile(r"[+-]?[0-9][0-9,]*(?:\.[0-9]+)?", flags=re.ASCII)
+
+
 _DATETIME_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
@@ -95,6 +119,8 @@ _DATETIME_FORMATS = (
     "%Y.%m.%d",
     "%Y年%m月%d日",
 )
+
+
 _TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%H%M%S", "%H.%M.%S")
 
 
@@ -181,9 +207,6 @@ class ImportReport:
             out.append(f"skipped {len(numbers)} ({reason}): lines {listed}")
         out.extend(f"warning: {warning}" for warning in self.warnings)
         return out
-
-
-# --- reading ------------------------------------------------------------------------------
 
 
 def read_bytes(path_or_file: Any) -> bytes:
@@ -375,9 +398,6 @@ def is_blank(cells: list[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip().strip("`").strip()) for cell in cells)
 
 
-# --- values -------------------------------------------------------------------------------
-
-
 def _short(text: str, length: int = 30) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
@@ -534,9 +554,6 @@ def chunked(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-# --- donors -------------------------------------------------------------------------------
-
-
 class PayerDonors:
     """One person donor per payer name for the import's branch, found or created on first use and
     cached. A payer has only a name, so it is found again only among donors an import created
@@ -593,9 +610,6 @@ class PayerDonors:
     def forget(self, name: str) -> None:
         """The row's transaction rolled back: a donor created in it no longer exists."""
         self.cache.pop(name, None)
-
-
-# --- registering --------------------------------------------------------------------------
 
 
 def existing_transactions(channel: str, ids: list[str]) -> dict[str, Decimal | None]:
@@ -810,48 +824,3 @@ def import_cash_statement(
                         "line": row.line, "serial": donation.serial}
                 )  # fmt: skip
     return report
-
-
-# --- entry point --------------------------------------------------------------------------
-
-
-def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
-    if not branch.is_within(campaign.branch):
-        raise ImportFileError(_("募捐活动“%(name)s”不属于本组织或上级组织") % {"name": campaign.name})
-    try:
-        return campaign_for_new_donation(campaign)
-    except ValidationError as exc:
-        raise ImportFileError(message_of(exc)) from None
-
-
-def _parsers() -> dict[str, Callable[[bytes], ParsedStatement]]:
-    from donations.imports import alipay, bank, wechat
-
-    return {"wechat": wechat.parse, "alipay": alipay.parse, "bank": bank.parse}
-
-
-def import_statement(
-    *, path_or_file: Any, fmt: str, by, branch: Branch, campaign: Campaign | None = None
-) -> ImportReport:
-    """Import a statement file; see the module docstring for what is rejected whole.
-
-    ``campaign`` defaults to the branch's regular giving (日常捐赠). Raises
-    ``ImportFileError`` for a file rejected whole (nothing written) and
-    ``PermissionDenied`` when ``by`` may not import for ``branch``.
-    """
-    if fmt not in FORMATS:
-        raise ImportFileError(
-            _("未知的格式：%(fmt)s（可选：%(formats)s）") % {"fmt": fmt, "formats": ", ".join(FORMATS)}
-        )
-    if not by.has_perm("donations.import_donation"):
-        raise PermissionDenied(_("您没有导入捐赠对账单的权限"))
-    ensure_branch_access(by, branch)
-    campaign = _check_campaign(campaign if campaign is not None else regular_campaign(branch), branch)
-    data = read_bytes(path_or_file)
-    with audit_context(user=by, reason=f"import_donations: {fmt}"):
-        if fmt == "template":
-            from donations.imports.template import import_template
-
-            return import_template(data, by=by, branch=branch, campaign=campaign)
-        statement = _parsers()[fmt](data)
-        return import_cash_statement(statement, by=by, branch=branch, campaign=campaign)

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -47,9 +47,9 @@ from donations.models import (
     Recipient,
     RecipientConfirmation,
     StockMovement,
-    Warehouse,
 )
-from donations.services.intake import _money, _quantity
+from donations.services.inputs import money_input, quantity_input, require_permission, text_input
+from donations.services.stock import active_warehouse, lot_stock, movement_serial
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.numbering import format_serial, sequence_next
@@ -58,11 +58,6 @@ from redcross.signoff import second_signature_sign
 
 # rows locked and read per query while drawing first in, first out from a cash pool
 _POOL_CHUNK = 5000
-
-
-def _require(by, permission: str, message: str) -> None:
-    if not by.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def _date(value: Any, field: str) -> date:
@@ -77,18 +72,6 @@ def _date(value: Any, field: str) -> date:
     return value
 
 
-def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({field: [_("请填写此项")]})
-    if len(text) > max_length:
-        raise ValidationError({field: [_("内容过长（最多 %(n)d 个字符）") % {"n": max_length}]})
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL in text: refuse it here instead of failing in the database
-        raise ValidationError({field: [_("内容含有不允许的空字符")]})
-    return text
-
-
 def _locked_campaign(campaign: Campaign | int) -> Campaign:
     campaign_id = campaign.pk if isinstance(campaign, Campaign) else campaign
     try:
@@ -97,7 +80,7 @@ def _locked_campaign(campaign: Campaign | int) -> Campaign:
         raise ValidationError({"campaign": [_("募捐活动不存在")]}) from None
 
 
-def _active_recipient(recipient: Recipient | int, by, field: str = "recipient") -> Recipient:
+def active_recipient(recipient: Recipient | int, by, field: str = "recipient") -> Recipient:
     recipient_id = recipient.pk if isinstance(recipient, Recipient) else recipient
     try:
         found = Recipient.objects.get(pk=recipient_id, is_active=True)
@@ -106,13 +89,10 @@ def _active_recipient(recipient: Recipient | int, by, field: str = "recipient") 
     return found
 
 
-def _serial(branch: Branch, kind: str, on: date) -> str:
+def allocation_serial(branch: Branch, kind: str, on: date) -> str:
     prefix = f"{branch.code}{'BF' if kind == DonationKind.CASH else 'DB'}"
     number = sequence_next(scope=f"allocation:{prefix}:{on.year}")
     return format_serial(prefix=prefix, year=on.year, number=number)
-
-
-# --- allocation plans -------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -130,17 +110,17 @@ def allocation_plan_register(
 ) -> AllocationPlan:
     """Record a plan (分配方案) with its document number and the lines it decides."""
     ensure_branch_access(by, branch)
-    _require(by, "donations.add_allocationplan", _("您没有登记分配方案的权限"))
-    document_number = _text(document_number, "document_number", 80, required=True)
+    require_permission(by, "donations.add_allocationplan", _("您没有登记分配方案的权限"))
+    document_number = text_input(document_number, "document_number", 80, required=True)
     if AllocationPlan.objects.filter(branch=branch, document_number=document_number).exists():
         raise ValidationError({"document_number": [_("该文号的分配方案已登记")]})
     plan = AllocationPlan(
         branch=branch,
         document_number=document_number,
-        title=_text(title, "title", 200, required=True),
-        issuing_body=_text(issuing_body, "issuing_body", 120, required=True),
+        title=text_input(title, "title", 200, required=True),
+        issuing_body=text_input(issuing_body, "issuing_body", 120, required=True),
         issued_on=_date(issued_on, "issued_on"),
-        note=_text(note, "note", 2000),
+        note=text_input(note, "note", 2000),
         created_by=by,
     )
     if attachment is not None:
@@ -156,16 +136,16 @@ def allocation_plan_register(
             raise ValidationError({f"{prefix}.campaign": [_("募捐活动不存在或不属于本组织")]})
         line = AllocationPlanLine(
             campaign=campaign,
-            recipient=_active_recipient(raw.get("recipient"), by, f"{prefix}.recipient"),
+            recipient=active_recipient(raw.get("recipient"), by, f"{prefix}.recipient"),
             kind=kind,
-            note=_text(raw.get("note"), f"{prefix}.note", 200),
+            note=text_input(raw.get("note"), f"{prefix}.note", 200),
         )
         if kind == DonationKind.CASH:
-            line.amount = _money(raw.get("amount"), f"{prefix}.amount")
+            line.amount = money_input(raw.get("amount"), f"{prefix}.amount")
         else:
-            line.item_name = _text(raw.get("item_name"), f"{prefix}.item_name", 120, required=True)
-            line.quantity = _quantity(raw.get("quantity"), f"{prefix}.quantity")
-            line.unit = _text(raw.get("unit"), f"{prefix}.unit", 20, required=True)
+            line.item_name = text_input(raw.get("item_name"), f"{prefix}.item_name", 120, required=True)
+            line.quantity = quantity_input(raw.get("quantity"), f"{prefix}.quantity")
+            line.unit = text_input(raw.get("unit"), f"{prefix}.unit", 20, required=True)
         rows.append(line)
     if not rows:
         raise ValidationError({"lines": [_("分配方案至少有一条明细")]})
@@ -182,9 +162,6 @@ def _check_plan_line(plan_line: AllocationPlanLine | None, *, campaign: Campaign
         raise ValidationError({"plan_line": [_("按分配方案拨付须选择方案明细")]})
     if (plan_line.campaign_id, plan_line.recipient_id, plan_line.kind) != (campaign.pk, recipient.pk, kind):
         raise ValidationError({"plan_line": [_("拨付的募捐活动、受赠单位或类型与分配方案明细不一致")]})
-
-
-# --- cash ---------------------------------------------------------------------------------------
 
 
 def _pool_entry_for(donation: Donation) -> OpenCash | None:
@@ -353,9 +330,9 @@ def allocation_register_cash(
     campaign = _locked_campaign(campaign)
     branch = branch or campaign.branch
     ensure_branch_access(by, branch)
-    _require(by, "donations.add_allocation", _("您没有登记拨付的权限"))
-    recipient = _active_recipient(recipient, by)
-    amount = _money(amount, "amount")
+    require_permission(by, "donations.add_allocation", _("您没有登记拨付的权限"))
+    recipient = active_recipient(recipient, by)
+    amount = money_input(amount, "amount")
     allocated_on = _date(allocated_on, "allocated_on")
     allocation = Allocation(
         branch=branch,
@@ -364,8 +341,8 @@ def allocation_register_cash(
         kind=DonationKind.CASH,
         amount=amount,
         allocated_on=allocated_on,
-        voucher_number=_text(voucher_number, "voucher_number", 60),
-        note=_text(note, "note", 2000),
+        voucher_number=text_input(voucher_number, "voucher_number", 60),
+        note=text_input(note, "note", 2000),
         registered_by=by,
     )
     if voucher is not None:
@@ -410,7 +387,7 @@ def allocation_register_cash(
         allocation.basis = AllocationBasis.PLAN
         allocation.plan_line = plan_line
         draw = _plan_cash_draw(campaign=campaign, branch=branch, amount=amount)
-    allocation.serial = _serial(branch, DonationKind.CASH, allocated_on)
+    allocation.serial = allocation_serial(branch, DonationKind.CASH, allocated_on)
     with audit_context(user=by, reason="allocation_register"):
         allocation.save()
     if draw is None:
@@ -418,17 +395,6 @@ def allocation_register_cash(
     else:
         _write_cash_draw(allocation=allocation, draw=draw)
     return allocation
-
-
-# --- goods --------------------------------------------------------------------------------------
-
-
-def _lot_stock(item_id: int, warehouse_id: int, *, include_pending_out: bool) -> Decimal:
-    movements = StockMovement.objects.filter(item_id=item_id, warehouse_id=warehouse_id)
-    condition = Q(status=MovementStatus.CONFIRMED)
-    if include_pending_out:
-        condition |= Q(status=MovementStatus.PENDING, quantity__lt=0)
-    return movements.filter(condition).aggregate(total=Sum("quantity"))["total"] or Decimal("0")
 
 
 @transaction.atomic
@@ -452,8 +418,8 @@ def allocation_register_goods(
     campaign = _locked_campaign(campaign)
     branch = branch or campaign.branch
     ensure_branch_access(by, branch)
-    _require(by, "donations.sign_stockmovement", _("物资出库须由仓库管理员登记"))
-    recipient = _active_recipient(recipient, by)
+    require_permission(by, "donations.sign_stockmovement", _("物资出库须由仓库管理员登记"))
+    recipient = active_recipient(recipient, by)
     allocated_on = _date(allocated_on, "allocated_on")
     moved_at = timezone.now() if allocated_on == timezone.localdate() else _noon(allocated_on)
     sources: list[AllocationSource] = []
@@ -466,8 +432,8 @@ def allocation_register_goods(
             item = DonationItem.objects.select_for_update().select_related("donation").get(pk=item_id)
         except (DonationItem.DoesNotExist, TypeError, ValueError):
             raise ValidationError({f"{prefix}.item": [_("物资批次不存在")]}) from None
-        warehouse = _warehouse(raw.get("warehouse"), f"{prefix}.warehouse", branch)
-        quantity = _quantity(raw.get("quantity"), f"{prefix}.quantity")
+        warehouse = active_warehouse(raw.get("warehouse"), f"{prefix}.warehouse", branch)
+        quantity = quantity_input(raw.get("quantity"), f"{prefix}.quantity")
         donation = item.donation
         if (donation.campaign_id, donation.branch_id) != (campaign.pk, branch.pk):
             raise ValidationError({f"{prefix}.item": [_("该批物资不属于本募捐活动或本组织")]})
@@ -481,7 +447,7 @@ def allocation_register_goods(
                 )  # fmt: skip
         else:
             all_directed = False
-        available = _lot_stock(item.pk, warehouse.pk, include_pending_out=True)
+        available = lot_stock(item.pk, warehouse.pk, include_pending_out=True)
         already_here = sum(
             (m.quantity for m in movements if m.item_id == item.pk and m.warehouse_id == warehouse.pk), 0
         )
@@ -529,9 +495,9 @@ def allocation_register_goods(
         basis=basis,
         plan_line=plan_line if basis == AllocationBasis.PLAN else None,
         allocated_on=allocated_on,
-        note=_text(note, "note", 2000),
+        note=text_input(note, "note", 2000),
         registered_by=by,
-        serial=_serial(branch, DonationKind.IN_KIND, allocated_on),
+        serial=allocation_serial(branch, DonationKind.IN_KIND, allocated_on),
     )
     with audit_context(user=by, reason="allocation_register"):
         allocation.save()
@@ -540,33 +506,13 @@ def allocation_register_goods(
         AllocationSource.objects.bulk_create(sources)
         for movement in movements:
             movement.allocation = allocation
-            movement.serial = _movement_serial(warehouse=movement.warehouse, on=allocated_on)
+            movement.serial = movement_serial(warehouse=movement.warehouse, on=allocated_on)
             movement.save()
     return allocation
 
 
 def _noon(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=12))
-
-
-def _warehouse(value: Warehouse | int | None, field: str, branch: Branch) -> Warehouse:
-    warehouse_id = value.pk if isinstance(value, Warehouse) else value
-    try:
-        warehouse = Warehouse.objects.select_related("branch").get(pk=warehouse_id, is_active=True)
-    except (Warehouse.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({field: [_("仓库不存在或已停用")]}) from None
-    if warehouse.branch_id != branch.pk:
-        raise ValidationError({field: [_("仓库不属于本组织")]})
-    return warehouse
-
-
-def _movement_serial(*, warehouse: Warehouse, on: date) -> str:
-    prefix = f"{warehouse.branch.code}CK"
-    number = sequence_next(scope=f"stock:{prefix}:{on.year}")
-    return format_serial(prefix=prefix, year=on.year, number=number)
-
-
-# --- confirming, cancelling -----------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -577,9 +523,9 @@ def allocation_confirm(*, allocation: Allocation, by) -> Allocation:
     allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
     ensure_branch_access(by, allocation.branch_id)
     if allocation.kind == DonationKind.CASH:
-        _require(by, "donations.confirm_allocation", _("您没有复核拨付的权限"))
+        require_permission(by, "donations.confirm_allocation", _("您没有复核拨付的权限"))
     else:
-        _require(by, "donations.sign_stockmovement", _("物资出库须由第二名仓库管理员签字"))
+        require_permission(by, "donations.sign_stockmovement", _("物资出库须由第二名仓库管理员签字"))
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("拨付 %(serial)s 不是待复核状态") % {"serial": allocation.serial}]})
     signed = second_signature_sign(allocation, by=by)
@@ -597,8 +543,8 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
     allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
     _locked_campaign(allocation.campaign_id)
     ensure_branch_access(by, allocation.branch_id)
-    _require(by, "donations.change_allocation", _("您没有撤销拨付的权限"))
-    reason = _text(reason, "reason", 500, required=True)
+    require_permission(by, "donations.change_allocation", _("您没有撤销拨付的权限"))
+    reason = text_input(reason, "reason", 500, required=True)
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("已复核的拨付不能撤销；请登记更正")]})
     if allocation.is_retroactive:
@@ -618,9 +564,6 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
     return allocation
 
 
-# --- the recipient's sign-off -------------------------------------------------------------------
-
-
 @transaction.atomic
 def recipient_confirmation_record(
     *,
@@ -636,7 +579,7 @@ def recipient_confirmation_record(
     """The recipient counted, checked and took in the allocation (清点、查验、入库)."""
     allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
     ensure_branch_access(by, allocation.branch_id)
-    _require(by, "donations.add_recipientconfirmation", _("您没有登记签收的权限"))
+    require_permission(by, "donations.add_recipientconfirmation", _("您没有登记签收的权限"))
     if allocation.status != AllocationStatus.CONFIRMED and not allocation.is_retroactive:
         raise ValidationError({"allocation": [_("拨付复核后才能登记受赠单位签收")]})
     if hasattr(allocation, "recipient_confirmation"):
@@ -649,13 +592,15 @@ def recipient_confirmation_record(
         raise ValidationError({"signed_at": [_("签收时间不能晚于现在")]})
     confirmation = RecipientConfirmation(
         allocation=allocation,
-        signed_by_name=_text(signed_by_name, "signed_by_name", 60, required=True),
+        signed_by_name=text_input(signed_by_name, "signed_by_name", 60, required=True),
         signed_at=signed_at,
-        note=_text(note, "note", 2000),
+        note=text_input(note, "note", 2000),
         recorded_by=by,
     )
     if allocation.kind == DonationKind.CASH:
-        received = allocation.amount if amount_received in (None, "") else _money(amount_received, "amount_received")
+        received = (
+            allocation.amount if amount_received in (None, "") else money_input(amount_received, "amount_received")
+        )
         if received > allocation.amount:
             raise ValidationError({"amount_received": [_("实收金额不能多于拨付金额")]})
         confirmation.amount_received = received
@@ -667,7 +612,9 @@ def recipient_confirmation_record(
             raise ValidationError({"quantities_received": [_("签收明细与调拨令不符")]})
         counted = {}
         for key, source in sources.items():
-            quantity = source.quantity if given.get(key) in (None, "") else _quantity(given[key], "quantities_received")
+            quantity = (
+                source.quantity if given.get(key) in (None, "") else quantity_input(given[key], "quantities_received")
+            )
             if quantity > source.quantity:
                 raise ValidationError({"quantities_received": [_("实收数量不能多于调拨数量")]})
             counted[key] = str(quantity)
@@ -688,81 +635,7 @@ __all__ = [
     "cash_pool_rebuild",
     "cash_pool_sync",
     "recipient_confirmation_record",
-    "retroactive_register",
 ]
-
-
-# --- retroactive paperwork (补办手续) -----------------------------------------------------------
-
-
-@transaction.atomic
-def retroactive_register(
-    *,
-    by,
-    branch: Branch,
-    donor,
-    campaign: Campaign,
-    recipient: Recipient | int,
-    received_at: datetime,
-    items: Iterable[Mapping[str, Any]],
-    signed_by_name: str,
-    signed_at: datetime | None = None,
-    wish: str = "",
-    scan=None,
-    note: str = "",
-) -> Allocation:
-    """Goods the donor delivered straight to a recipient: donation + allocation + the recipient's
-    sign-off, recorded in one step and flagged 补办手续.
-
-    Like any donation it counts once a second person confirms it; ``donation_confirm`` then
-    confirms this allocation with the same signature.
-    """
-    from donations.services.intake import donation_register
-
-    recipient = _active_recipient(recipient, by)
-    _require(by, "donations.add_allocation", _("您没有登记拨付的权限"))
-    donation = donation_register(
-        by=by,
-        branch=branch,
-        donor=donor,
-        campaign=campaign,
-        kind=DonationKind.IN_KIND,
-        channel="on_site",
-        received_at=received_at,
-        items=items,
-        designated_recipient=recipient,
-        wish=wish or _("捐赠人直接送达"),
-        is_retroactive=True,
-        note=note,
-    )
-    allocation = Allocation(
-        branch=branch,
-        campaign=donation.campaign,
-        recipient=recipient,
-        kind=DonationKind.IN_KIND,
-        basis=AllocationBasis.RETROACTIVE,
-        allocated_on=timezone.localtime(donation.received_at).date(),
-        is_retroactive=True,
-        note=_text(note, "note", 2000),
-        registered_by=by,
-        serial=_serial(branch, DonationKind.IN_KIND, timezone.localtime(donation.received_at).date()),
-    )
-    with audit_context(user=by, reason="retroactive_register"):
-        allocation.save()
-        AllocationSource.objects.bulk_create(
-            [
-                AllocationSource(allocation=allocation, donation=donation, item=item, quantity=item.quantity)
-                for item in donation.items.all()
-            ]
-        )
-    recipient_confirmation_record(
-        allocation=allocation,
-        by=by,
-        signed_by_name=signed_by_name,
-        signed_at=signed_at or donation.received_at,
-        scan=scan,
-    )
-    return allocation
 
 
 def allocation_confirm_retroactive(*, donation: Donation, by) -> None:

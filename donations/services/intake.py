@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,47 +27,18 @@ from donations.models import (
     ValueBasis,
 )
 from donations.services.campaigns import campaign_for_new_donation
+from donations.services.inputs import MAX_DONATION_AMOUNT, money_input, quantity_input
 from redcross.audit import audit_context
 from redcross.models import Branch
-from redcross.money import to_yuan
 from redcross.numbering import format_serial, sequence_next, sequence_next_block
 from redcross.scoping import can_access_branch, ensure_branch_access
 from redcross.signoff import second_signature_sign
 
-# over 10^10 yuan is a typing error, not a gift
-MAX_DONATION_AMOUNT = Decimal("10000000000.00")
-MAX_ITEM_QUANTITY = Decimal("1000000000")
 MAX_TRANSACTION_ID_LENGTH = 64
+
+
 # a little clock skew between a clerk's device and the server is fine
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | None:
-    if value in (None, ""):
-        if allow_none:
-            return None
-        raise ValidationError({field: [_("请填写金额")]})
-    try:
-        amount = to_yuan(value)
-    except (TypeError, ValueError, InvalidOperation):
-        raise ValidationError({field: [_("金额格式不正确：请填写元，最多两位小数")]}) from None
-    if amount <= 0:
-        raise ValidationError({field: [_("金额必须大于零")]})
-    if amount > MAX_DONATION_AMOUNT:
-        raise ValidationError({field: [_("金额超过一百亿元，请核对")]})
-    return amount
-
-
-def _quantity(value: Any, field: str) -> Decimal:
-    try:
-        quantity = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: [_("数量格式不正确")]}) from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValidationError({field: [_("数量必须大于零")]})
-    if quantity > MAX_ITEM_QUANTITY or quantity != quantity.quantize(Decimal("0.001")):
-        raise ValidationError({field: [_("数量超出范围或小数位过多（最多三位）")]})
-    return quantity
 
 
 def _received_at(value: datetime | None) -> datetime:
@@ -98,7 +69,7 @@ def _clean_items(items: Iterable[Mapping[str, Any]]) -> list[DonationItem]:
         if basis not in ValueBasis.values:
             raise ValidationError({f"{prefix}.value_basis": [_("价值依据不正确")]})
         unit_value = raw.get("unit_value")
-        unit_value = None if unit_value in (None, "") else _money(unit_value, f"{prefix}.unit_value")
+        unit_value = None if unit_value in (None, "") else money_input(unit_value, f"{prefix}.unit_value")
         if basis != ValueBasis.NONE and unit_value is None:
             raise ValidationError({f"{prefix}.unit_value": [_("有价值依据的物资须填写单价")]})
         expiry = raw.get("expiry_date") or None
@@ -107,7 +78,7 @@ def _clean_items(items: Iterable[Mapping[str, Any]]) -> list[DonationItem]:
         item = DonationItem(
             name=name[:120],
             specification=str(raw.get("specification") or "").strip()[:120],
-            quantity=_quantity(raw.get("quantity"), f"{prefix}.quantity"),
+            quantity=quantity_input(raw.get("quantity"), f"{prefix}.quantity"),
             unit=unit[:20],
             unit_value=unit_value,
             value_basis=basis,
@@ -167,7 +138,7 @@ def donation_register(
         raise ValidationError({"channel": [_("请选择捐赠渠道")]})
     items = list(items)
     if kind == DonationKind.CASH:
-        amount = _money(amount, "amount")
+        amount = money_input(amount, "amount")
         if items:
             raise ValidationError({"items": [_("捐款不登记物资明细")]})
         item_rows: list[DonationItem] = []
@@ -232,7 +203,7 @@ class CashGift:
 
 def cash_gift_clean(gift: CashGift) -> tuple[Decimal, datetime, str]:
     """(amount, received at, transaction id) of a gift, or the ValidationError that refuses it."""
-    amount = _money(gift.amount, "amount")
+    amount = money_input(gift.amount, "amount")
     received = _received_at(gift.received_at)
     transaction_id = gift.channel_transaction_id.strip()
     if len(transaction_id) > MAX_TRANSACTION_ID_LENGTH:
@@ -373,7 +344,7 @@ def donation_correct(*, donation: Donation, by, reason: str, changes: Mapping[st
     if "amount" in changes:
         if donation.kind != DonationKind.CASH:
             raise ValidationError({"amount": [_("捐物的价值按物资明细计算")]})
-        changes = {**changes, "amount": _money(changes["amount"], "amount")}
+        changes = {**changes, "amount": money_input(changes["amount"], "amount")}
         if changes["amount"] < donation.refunded_amount:
             raise ValidationError(
                 {"amount": [_("金额不能少于已退款的 %(refunded)s 元") % {"refunded": donation.refunded_amount}]}

@@ -28,14 +28,8 @@ from donations.models import (
     StockMovement,
     Warehouse,
 )
-from donations.services.allocations import (
-    _lot_stock,
-    _movement_serial,
-    _require,
-    _text,
-    _warehouse,
-)
-from donations.services.intake import _quantity
+from donations.services.inputs import quantity_input, require_permission, text_input
+from donations.services.stock import active_warehouse, lot_stock, movement_serial
 from redcross.audit import audit_context
 from redcross.scoping import ensure_branch_access
 from redcross.signoff import second_signature_sign
@@ -45,7 +39,7 @@ KEEPER_PERMISSION = "donations.sign_stockmovement"
 
 def _keeper(by, branch_id: int) -> None:
     ensure_branch_access(by, branch_id)
-    _require(by, KEEPER_PERMISSION, _("出入库须由仓库管理员办理"))
+    require_permission(by, KEEPER_PERMISSION, _("出入库须由仓库管理员办理"))
 
 
 def _lot(item: DonationItem | int, field: str = "item") -> DonationItem:
@@ -93,14 +87,14 @@ def stock_in_check(
     item = _lot(item)
     donation = item.donation
     _keeper(by, donation.branch_id)
-    warehouse = _warehouse(warehouse, "warehouse", donation.branch)
+    warehouse = active_warehouse(warehouse, "warehouse", donation.branch)
     if donation.kind != DonationKind.IN_KIND or donation.status != DonationStatus.CONFIRMED:
         raise ValidationError({"item": [_("只有已复核的捐物可以入库")]})
     if donation.is_retroactive:
         raise ValidationError({"item": [_("补办手续的物资已直接送达受赠单位，不入库")]})
     if _stock_in_of(item).exists():
         raise ValidationError({"item": [_("该批物资已验收入库")]})
-    counted = _quantity(counted_quantity, "counted_quantity")
+    counted = quantity_input(counted_quantity, "counted_quantity")
     if counted > item.quantity:
         raise ValidationError(
             {"counted_quantity": [_("清点数量 %(counted)s 多于捐赠登记的 %(declared)s，请先更正捐赠") % {
@@ -110,7 +104,7 @@ def stock_in_check(
         raise ValidationError({"expiry_date": [_("有效期格式不正确")]})
     moved = _moved_at(moved_at)
     movement = StockMovement(
-        serial=_movement_serial(warehouse=warehouse, on=timezone.localtime(moved).date()),
+        serial=movement_serial(warehouse=warehouse, on=timezone.localtime(moved).date()),
         warehouse=warehouse,
         item=item,
         kind=MovementKind.STOCK_IN,
@@ -118,9 +112,9 @@ def stock_in_check(
         moved_at=moved,
         declared_quantity=item.quantity,
         shortfall_quantity=item.quantity - counted,
-        condition=_text(condition, "condition", 200, required=True),
+        condition=text_input(condition, "condition", 200, required=True),
         expiry_date=expiry_date or item.expiry_date,
-        reason=_text(note, "note", 2000),
+        reason=text_input(note, "note", 2000),
         recorded_by=by,
     )
     if photos is not None:
@@ -145,17 +139,17 @@ def stock_transfer(
     item = _lot(item)
     branch = item.donation.branch
     _keeper(by, branch.pk)
-    source = _warehouse(from_warehouse, "from_warehouse", branch)
-    target = _warehouse(to_warehouse, "to_warehouse", branch)
+    source = active_warehouse(from_warehouse, "from_warehouse", branch)
+    target = active_warehouse(to_warehouse, "to_warehouse", branch)
     if source.pk == target.pk:
         raise ValidationError({"to_warehouse": [_("调入仓库与调出仓库相同")]})
-    quantity = _quantity(quantity, "quantity")
+    quantity = quantity_input(quantity, "quantity")
     _check_available(item, source, quantity)
     moved = _moved_at(moved_at)
     on = timezone.localtime(moved).date()
-    reason = _text(reason, "reason", 2000)
+    reason = text_input(reason, "reason", 2000)
     out = StockMovement(
-        serial=_movement_serial(warehouse=source, on=on),
+        serial=movement_serial(warehouse=source, on=on),
         warehouse=source,
         item=item,
         kind=MovementKind.TRANSFER_OUT,
@@ -165,7 +159,7 @@ def stock_transfer(
         recorded_by=by,
     )
     into = StockMovement(
-        serial=_movement_serial(warehouse=target, on=on),
+        serial=movement_serial(warehouse=target, on=on),
         warehouse=target,
         item=item,
         kind=MovementKind.TRANSFER_IN,
@@ -197,15 +191,15 @@ def stock_adjust(
     item = _lot(item)
     branch = item.donation.branch
     _keeper(by, branch.pk)
-    warehouse = _warehouse(warehouse, "warehouse", branch)
-    reason = _text(reason, "reason", 2000, required=True)
+    warehouse = active_warehouse(warehouse, "warehouse", branch)
+    reason = text_input(reason, "reason", 2000, required=True)
     try:
         delta = Decimal(str(quantity).strip())
     except (InvalidOperation, ValueError):
         raise ValidationError({"quantity": [_("数量格式不正确")]}) from None
     if not delta.is_finite() or delta == 0:
         raise ValidationError({"quantity": [_("调整数量不能为零")]})
-    delta = _quantity(abs(delta), "quantity").copy_sign(delta)
+    delta = quantity_input(abs(delta), "quantity").copy_sign(delta)
     received_here = item.movements.filter(
         warehouse=warehouse,
         kind__in=[MovementKind.STOCK_IN, MovementKind.TRANSFER_IN],
@@ -217,7 +211,7 @@ def stock_adjust(
         _check_available(item, warehouse, -delta)
     moved = _moved_at(moved_at)
     movement = StockMovement(
-        serial=_movement_serial(warehouse=warehouse, on=timezone.localtime(moved).date()),
+        serial=movement_serial(warehouse=warehouse, on=timezone.localtime(moved).date()),
         warehouse=warehouse,
         item=item,
         kind=MovementKind.ADJUSTMENT,
@@ -232,7 +226,7 @@ def stock_adjust(
 
 
 def _check_available(item: DonationItem, warehouse: Warehouse, quantity) -> None:
-    available = _lot_stock(item.pk, warehouse.pk, include_pending_out=True)
+    available = lot_stock(item.pk, warehouse.pk, include_pending_out=True)
     if available < quantity:
         raise ValidationError(
             {"quantity": [_("库存不足：%(name)s 在%(warehouse)s可用 %(available)s%(unit)s，需 %(quantity)s%(unit)s") % {
@@ -252,7 +246,7 @@ def confirm_movement_locked(*, movement: StockMovement, by) -> StockMovement:
         raise ValidationError({"status": [_("出入库记录 %(serial)s 不是待签字状态") % {"serial": movement.serial}]})
     signed = second_signature_sign(movement, by=by)
     if movement.quantity < 0:
-        stock = _lot_stock(item.pk, movement.warehouse_id, include_pending_out=False)
+        stock = lot_stock(item.pk, movement.warehouse_id, include_pending_out=False)
         if stock + movement.quantity < 0:
             raise ValidationError(
                 {"quantity": [_("库存不足：%(name)s 现有 %(stock)s%(unit)s，本次出库 %(quantity)s%(unit)s") % {
@@ -288,7 +282,7 @@ def stock_movement_cancel(*, movement: StockMovement, by, reason: str) -> StockM
     """Withdraw a movement that no second keeper has signed yet."""
     movement = StockMovement.objects.select_for_update().select_related("warehouse").get(pk=movement.pk)
     _keeper(by, movement.warehouse.branch_id)
-    reason = _text(reason, "reason", 500, required=True)
+    reason = text_input(reason, "reason", 500, required=True)
     if movement.status != MovementStatus.PENDING or movement.allocation_id is not None:
         raise ValidationError({"status": [_("只能撤销待签字的入库、调拨或盘点记录")]})
     with audit_context(user=by, reason=f"stock_movement_cancel: {reason[:80]}"):

@@ -32,10 +32,10 @@ from donations.services.allocations import (
     allocation_register_cash,
     allocation_register_goods,
     recipient_confirmation_record,
-    retroactive_register,
 )
 from donations.services.intake import donation_confirm, donation_register
 from donations.services.refunds import donation_record_refund
+from donations.services.retroactive import retroactive_register
 from donations.services.warehouse import stock_in_check, stock_movement_confirm
 from redcross.signoff import DualSignatureRequired
 from tests.donations.factories import (

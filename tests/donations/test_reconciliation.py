@@ -36,12 +36,12 @@ from donations.services.allocations import (
     allocation_plan_register,
     allocation_register_cash,
     allocation_register_goods,
-    retroactive_register,
 )
 from donations.services.intake import donation_confirm, donation_correct, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
 from donations.services.reconciliation import reconciliation_check
 from donations.services.refunds import donation_record_refund
+from donations.services.retroactive import retroactive_register
 from donations.services.warehouse import (
     stock_adjust,
     stock_in_check,
