@@ -43,9 +43,12 @@ from donations.models.intake import (
     Recipient,
     ValueBasis,
     donor_public_name,
+    full_name_shown,
+    full_name_sql,
     goods_value,
     new_token,
     new_verification_code,
+    shows_full_name,
 )
 from donations.models.warehouse import (
     MovementKind,
@@ -99,7 +102,10 @@ __all__ = [
     "ValueBasis",
     "Warehouse",
     "donor_public_name",
+    "full_name_shown",
+    "full_name_sql",
     "goods_value",
     "new_token",
     "new_verification_code",
+    "shows_full_name",
 ]

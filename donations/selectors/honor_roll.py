@@ -11,13 +11,13 @@ everyone to) joins only the donor: campaign and recipient names come from each p
 (``public_names``, a third query only for names not seen within the minute), since planning the
 four-table join cost PostgreSQL more than running it.
 
-Name search matches only what the page displays in full: organisations (not anonymous) and
-persons who consented to full publication, so typing a masked person's full name finds
-nothing. Three or more characters, on PostgreSQL, match the donor's public name as each gift
-carries it (``Donation.public_name``, kept by triggers): a common word walks the newest
-named gifts in one index, a rare or unknown one goes through a trigram index (pg_trgm). One or two
-characters match the start of the name through the name's b-tree index, which stays fast
-because a prefix is an index range.
+Name search matches only what the page displays in full (``shows_full_name``: organisations
+not anonymous, persons who consented to full publication), so typing a masked person's full
+name finds nothing. Three or more characters match the donor's full public name as each gift
+carries it (``Donation.public_name``, kept by triggers generated from that rule); on PostgreSQL
+a common word walks the newest named gifts in one index, a rare or unknown one goes through a
+trigram index (pg_trgm). One or two characters match the start of the donor's name through its
+b-tree index, which stays fast because a prefix is an index range.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,10 +41,9 @@ from donations.models import (
     Donation,
     DonationItem,
     DonationKind,
-    DonorKind,
-    PublicDisplay,
     Recipient,
     donor_public_name,
+    full_name_shown,
     goods_value,
 )
 from redcross import pagination
@@ -199,12 +197,8 @@ def _campaign_choice(slug: str) -> Choice | None:
 
 
 def searchable_donors() -> Q:
-    """Donors whose full name is public: organisations that are not anonymous, consenting persons."""
-    return (Q(donor__kind=DonorKind.ORGANISATION) & ~Q(donor__public_display=PublicDisplay.ANONYMOUS)) | Q(
-        donor__kind=DonorKind.PERSON,
-        donor__public_display=PublicDisplay.FULL,
-        donor__full_name_consent_at__isnull=False,
-    )
+    """Donors whose full name is public (``shows_full_name``), from a donation."""
+    return full_name_shown("donor__")
 
 
 def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
@@ -229,12 +223,9 @@ def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
         serial = query.upper()
         if len(serial) >= 8 and serial[:2].isalpha() and "-" in serial and serial.isascii():
             donations = donations.filter(serial=serial)
-        elif len(query) >= 3 and connection.vendor == "postgresql":
-            # the donor's public name as the gift carries it (migration 0005): no join to guess at
-            named = donations.alias(public_name=RawSQL('"donations_donation"."public_name"', (), CharField()))
-            donations = named.filter(public_name__isnull=False, public_name__icontains=query)
         elif len(query) >= 3:
-            donations = donations.filter(searchable_donors(), donor__name__icontains=query)
+            # the donor's public name as the gift carries it: no join for PostgreSQL to guess at
+            donations = donations.filter(public_name__isnull=False, public_name__icontains=query)
         else:
             donations = donations.filter(searchable_donors(), donor__name__startswith=query)
     return donations
