@@ -40,9 +40,12 @@ from donations.models.intake import (
     ReceiptStatus,
     Recipient,
     donor_public_name,
+    full_name_shown,
+    full_name_sql,
     new_token,
     new_verification_code,
     public_donation_q,
+    shows_full_name,
 )
 from donations.models.warehouse import (
     MovementKind,
@@ -53,9 +56,6 @@ from donations.models.warehouse import (
 )
 from donations.valuation import VALUE_EVIDENCE, ValueBasis, lot_value
 from redcross.documents import PdfStatus  # the donations' documents share the kernel's states
-
-# the honor roll reads the lot-value rule under this name: the same function, not a copy
-goods_value = lot_value
 
 __all__ = [
     "GENESIS_HASH",
@@ -101,9 +101,11 @@ __all__ = [
     "ValueBasis",
     "Warehouse",
     "donor_public_name",
-    "goods_value",
+    "full_name_shown",
+    "full_name_sql",
     "lot_value",
     "new_token",
     "new_verification_code",
     "public_donation_q",
+    "shows_full_name",
 ]

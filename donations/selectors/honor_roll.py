@@ -6,25 +6,24 @@ unless they consented, anonymous donors as 爱心人士), never a phone, ID numb
 Speed at a million donations: keyset pagination on (received_at, id) over partial indexes of
 confirmed donations (no OFFSET, no COUNT(*)); one query for the page's rows with their donor,
 campaign and recipient, one for the goods lines of the in-kind rows on the page. Rows are read
-as plain tuples, and the unfiltered roll (what a surge sends everyone to) runs SQL compiled once
-per process (``redcross.compiled``): building and compiling the queryset had cost more CPU than
-PostgreSQL spent answering it. That roll joins only the donor: campaign and recipient names come
-from each process's memory (``public_names``, a third query only for names not seen within the
-minute), since planning the four-table join cost PostgreSQL more than running it.
+as plain tuples (``values_list``, no model instances). The unfiltered roll (what a surge sends
+everyone to) joins only the donor: campaign and recipient names come from each process's memory
+(``public_names``, a third query only for names not seen within the minute), since planning the
+four-table join cost PostgreSQL more than running it.
 
-Name search matches only what the page displays in full: organisations (not anonymous) and
-persons who consented to full publication, so typing a masked person's full name finds
-nothing. Three or more characters, on PostgreSQL, match the donor's public name as each gift
-carries it (``public_name``, kept by triggers: migration 0005): a common word walks the newest
-named gifts in one index, a rare or unknown one goes through a trigram index (pg_trgm). One or two
-characters match the start of the name through the name's b-tree index, which stays fast
-because a prefix is an index range.
+Name search matches only what the page displays in full (``shows_full_name``: organisations
+not anonymous, persons who consented to full publication), so typing a masked person's full
+name finds nothing. Three or more characters match the donor's full public name as each gift
+carries it (``Donation.public_name``, kept by triggers generated from that rule); on PostgreSQL
+a common word walks the newest named gifts in one index, a rare or unknown one goes through a
+trigram index (pg_trgm). One or two characters match the start of the donor's name through its
+b-tree index, which stays fast because a prefix is an index range.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -32,8 +31,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,15 +41,12 @@ from donations.models import (
     Donation,
     DonationItem,
     DonationKind,
-    DonationStatus,
-    DonorKind,
-    PublicDisplay,
     Recipient,
     donor_public_name,
-    goods_value,
+    full_name_shown,
 )
+from donations.valuation import lot_value
 from redcross import pagination
-from redcross.compiled import compiled_values
 from redcross.models import Branch
 from redcross.pagination import keyset_before
 
@@ -202,23 +197,22 @@ def _campaign_choice(slug: str) -> Choice | None:
 
 
 def searchable_donors() -> Q:
-    """Donors whose full name is public: organisations that are not anonymous, consenting persons."""
-    return (Q(donor__kind=DonorKind.ORGANISATION) & ~Q(donor__public_display=PublicDisplay.ANONYMOUS)) | Q(
-        donor__kind=DonorKind.PERSON,
-        donor__public_display=PublicDisplay.FULL,
-        donor__full_name_consent_at__isnull=False,
-    )
+    """Donors whose full name is public (``shows_full_name``), from a donation."""
+    return full_name_shown("donor__")
 
 
 def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
-    donations = Donation.objects.filter(status=DonationStatus.CONFIRMED)
+    donations = Donation.objects.public()
     if filters.campaign is not None:
         donations = donations.filter(campaign_id=filters.campaign.pk)
     if filters.kind:
         donations = donations.filter(kind=filters.kind)
     if filters.branch is not None:
         donations = donations.filter(
-            branch__in=Branch.objects.filter(path__startswith=filters.branch.path).values("pk")
+            branch__in=Branch.objects.filter(
+                # the filter's branch comes from the cached choices: its path, without a query
+                Branch.within_q(Branch(pk=filters.branch.pk, path=filters.branch.path))
+            ).values("pk")
         )
     tz = timezone.get_current_timezone()
     if filters.date_from:
@@ -232,12 +226,9 @@ def _filtered(filters: HonorRollFilters) -> QuerySet[Donation]:
         serial = query.upper()
         if len(serial) >= 8 and serial[:2].isalpha() and "-" in serial and serial.isascii():
             donations = donations.filter(serial=serial)
-        elif len(query) >= 3 and connection.vendor == "postgresql":
-            # the donor's public name as the gift carries it (migration 0005): no join to guess at
-            named = donations.alias(public_name=RawSQL('"donations_donation"."public_name"', (), CharField()))
-            donations = named.filter(public_name__isnull=False, public_name__icontains=query)
         elif len(query) >= 3:
-            donations = donations.filter(searchable_donors(), donor__name__icontains=query)
+            # the donor's public name as the gift carries it: no join for PostgreSQL to guess at
+            donations = donations.filter(public_name__isnull=False, public_name__icontains=query)
         else:
             donations = donations.filter(searchable_donors(), donor__name__startswith=query)
     return donations
@@ -261,7 +252,7 @@ def _goods(items: list[tuple]) -> tuple[str, Decimal | None]:
     summary = "、".join(f"{name}{quantity.normalize():f}{unit}" for name, quantity, unit, _v, _b in items[:3])
     if len(items) > 3:
         summary += _("等")
-    values = [goods_value(quantity, unit_value, basis) for _n, quantity, _u, unit_value, basis in items]
+    values = [lot_value(quantity, unit_value, basis) for _n, quantity, _u, unit_value, basis in items]
     if not items or any(v is None for v in values):
         return summary, None
     return summary, sum(values, Decimal("0.00"))
@@ -280,33 +271,16 @@ _ROW_COLUMNS = (
 _SURGE_COLUMNS = (*_ROW_COLUMNS[:-3], "campaign_id", "designated_recipient_id")
 
 _GOODS_COLUMNS = ("donation_id", "name", "quantity", "unit", "unit_value", "value_basis")
-# placeholder values for the compiled surge queries (redcross.compiled): never a real cursor or id
-_AT = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
-_PK = -918_273_645_546
-
-
-def _roll_queryset(shape: tuple[str, int], *, at: datetime | None = None, pk: int | None = None) -> QuerySet:
-    size = shape[1]
-    donations = _filtered(HonorRollFilters())
-    if at is not None:
-        donations = donations.filter(before(at, pk))
-    return donations.order_by("-received_at", "-id")[: size + 1].values_list(*_SURGE_COLUMNS)
-
-
-def _goods_queryset(count: int, **ids: int) -> QuerySet:
-    return DonationItem.objects.filter(donation_id__in=list(ids.values())).order_by("id").values_list(*_GOODS_COLUMNS)
 
 
 def _unfiltered_roll(cursor: tuple[datetime, int] | None, size: int) -> list[HonorRollRow]:
     """The roll without filters (the first page and "earlier gifts" after it), the one a surge
-    sends everyone to, from SQL compiled once per process; the same rows as the ORM path."""
-    shape = ("cursor" if cursor else "first", size)
+    sends everyone to: the same rows as ``honor_roll_rows``, with only the donor joined."""
+    donations = Donation.objects.public()
     if cursor:
-        placeholders, values = {"at": _AT, "pk": _PK}, {"at": cursor[0], "pk": cursor[1]}
-    else:
-        placeholders = values = {}
-    found = compiled_values(_roll_queryset, shape=shape, placeholders=placeholders, values=values)
-    return _rows(_with_names(found), compiled=True)
+        donations = donations.filter(before(*cursor))
+    found = list(donations.order_by("-received_at", "-id")[: size + 1].values_list(*_SURGE_COLUMNS))
+    return _rows(_with_names(found))
 
 
 @dataclass(frozen=True)
@@ -365,22 +339,14 @@ def honor_roll_rows(donations: QuerySet[Donation]) -> list[HonorRollRow]:
     """The public rows of these donations (1 query, 2 when the rows include goods)."""
     # plain tuples of only the public columns: no model instances (a third of a surge page's
     # time went to building them) and no encrypted ID number read for a public row
-    return _rows(list(donations.values_list(*_ROW_COLUMNS)), compiled=False)
+    return _rows(list(donations.values_list(*_ROW_COLUMNS)))
 
 
-def _goods_lines(in_kind: list[int], *, compiled: bool):
-    """The goods lines of these in-kind donations, by the compiled SQL or the ORM."""
-    names = {f"id{n}": pk for n, pk in enumerate(in_kind)}
-    if not compiled:
-        return _goods_queryset(len(in_kind), **names)
-    placeholders = {name: _PK - n for n, name in enumerate(names)}
-    return compiled_values(_goods_queryset, shape=len(in_kind), placeholders=placeholders, values=names)
-
-
-def _rows(found: list[tuple], *, compiled: bool) -> list[HonorRollRow]:
+def _rows(found: list[tuple]) -> list[HonorRollRow]:
     in_kind = [columns[0] for columns in found if columns[3] == DonationKind.IN_KIND]
     goods: dict[int, list[tuple]] = {}
-    for donation_id, *line in _goods_lines(in_kind, compiled=compiled) if in_kind else ():
+    lines = DonationItem.objects.filter(donation_id__in=in_kind).order_by("id").values_list(*_GOODS_COLUMNS)
+    for donation_id, *line in lines if in_kind else ():
         goods.setdefault(donation_id, []).append(tuple(line))
     kind_labels = {value: str(label) for value, label in DonationKind.choices}
     channel_categories = {value: str(label) for value, label in CHANNEL_CATEGORY.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from html import escape  # the stdlib one: Django's wraps it in a lazy-string check per call
 from urllib.parse import urlencode
 
@@ -19,11 +19,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.defaultfilters import urlencode as urlencode_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -35,8 +33,6 @@ from donations.selectors import donation_public_facts
 from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
 from donations.selectors.disclosure import campaign_bulletins
 from donations.selectors.honor_roll import (
-    HonorRollFilters,
-    HonorRollPage,
     HonorRollRow,
     filter_choices,
     honor_roll_export,
@@ -45,7 +41,6 @@ from donations.selectors.honor_roll import (
 )
 from donations.selectors.trace import donation_trace
 from redcross.money import format_yuan
-from redcross.shell import render_in_shell, shell_allowed
 
 CSV_HEADER = [
     "流水号",
@@ -105,35 +100,11 @@ def honor_roll(request: HttpRequest) -> HttpResponse:
             campaign_base=reverse("disclosure:campaigns"),
         ),
     }
-    if page.rows and filters == HonorRollFilters() and shell_allowed(request):
-        response = HttpResponse(_roll_in_shell(request, context))
-    else:
-        response = render(request, "disclosure/honor_roll.html", context)
+    response = render(request, "disclosure/honor_roll.html", context)
     if cacheable:
         cache.set(key, response.content, _cache_seconds())
         _public(response)
     return response
-
-
-def _roll_in_shell(request: HttpRequest, context: dict) -> str:
-    """The unfiltered roll (first page and "earlier gifts" pages) in its page shell: the frame,
-    form, table head and pager rendered once per process, the rows and links put in."""
-    page: HonorRollPage = context["page"]
-    slots = {"rows_html": context["rows_html"], "return_path": conditional_escape(context["return_path"])}
-    if page.next_cursor:
-        slots["next_cursor"] = conditional_escape(urlencode_filter(page.next_cursor))
-
-    def shell_context(markers: Mapping[str, SafeString]) -> dict:
-        return {
-            **context,
-            "page": HonorRollPage(rows=page.rows, next_cursor=markers.get("next_cursor", "")),
-            "rows_html": markers["rows_html"],
-            "return_path": markers["return_path"],
-        }
-
-    shape = f"{'first' if context['is_first_page'] else 'earlier'}:{'more' if page.next_cursor else 'last'}"
-    key = f"disclosure:honor-roll:shell:{get_language()}:{shape}"
-    return render_in_shell(request, "disclosure/honor_roll.html", shell_context, key=key, slots=slots)
 
 
 def honor_roll_rows_html(rows: list[HonorRollRow], *, donation_base: str, campaign_base: str) -> SafeString:
