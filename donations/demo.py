@@ -380,10 +380,11 @@ def seed_bulletins(stdout, *, city: Branch, campaign: Campaign, clerk, reviewer)
     stdout.write(f"bulletins: {published} published (chained), 1 draft waiting for review")
 
 
-# the districts' own donors: (person, person, person, organisation trade name) per district, in branch-code order
+# the districts' own donors: three persons and an organisation's trade name per district, in branch-code order
+# (LZBS 白石, LZBT 北塘, LZDH 东湖, LZLX 临溪, LZNS 南山, LZXJ 西江)
 DISTRICT_DONORS = (
-    ("邵文博", "上官雨萱", "贺子涵", "青禾农产品"),
-    ("汤一鸣", "罗欣然", "毛景行", "白石建材"),
+    ("邵文博", "上官雨萱", "贺子涵", "白石建材"),
+    ("汤一鸣", "罗欣然", "毛景行", "北塘青禾农产品"),
     ("葛书瑶", "柏乐天", "范若琳", "东湖印务"),
     ("邹宇航", "喻佳音", "骆思齐", "临溪茶业"),
     ("卫晨曦", "窦明哲", "宁可欣", "南山汽修"),
