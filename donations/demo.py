@@ -1,14 +1,18 @@
 """Demo data for donations: invented donors, a surge campaign, confirmed gifts, receipts (under an
-invented 票据代码 registered for the year).
+invented 票据代码 registered for the year), allocations, warehouses and bulletins at the city, and
+the same cycle on a smaller scale in every district (county) branch, by that district's own staff.
 
-Called by ``python manage.py seed_demo``; idempotent (it does nothing once the demo
-campaign has gifts). Every name is invented.
+Called by ``python manage.py seed_demo``; idempotent (the city part does nothing once the demo
+campaign has gifts, a district's once it has any gift). Every write goes through the services,
+so the demo obeys the rules staff work under. Every name is invented; the districts' donors and
+recipients have 140 phone numbers (a segment no person's 11-digit number is in) and credit codes
+in a region no province has.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -17,8 +21,9 @@ from donations.models import Campaign, CampaignKind, Donor, Receipt, ReceiptCode
 from donations.services.campaigns import regular_campaign
 from donations.services.donors import DuplicateDonor, donor_register
 from donations.services.intake import donation_confirm, donation_register
-from donations.services.receipts import receipt_issue
-from redcross.models import Branch, User
+from donations.services.receipts import receipt_code_save, receipt_issue
+from redcross.models import Branch, BranchLevel, User
+from redcross.roles import role_group_name
 
 DEMO_CAMPAIGN_SLUG = "demo-epidemic-2026"
 
@@ -88,14 +93,36 @@ def seed(stdout) -> None:
             "is_emergency": True,
         },
     )
-    if campaign.donations.exists():
+    seeded = False
+    if campaign.donations.filter(branch=city).exists():
         stdout.write("donations: demo data already present")
-        return
-    regular = regular_campaign(city)
+    else:
+        _seed_city(stdout, city=city, campaign=campaign, clerk=clerk, reviewer=reviewer)
+        seeded = True
+    for index, district in enumerate(Branch.objects.filter(level=BranchLevel.COUNTY).order_by("code")):
+        seeded = seed_district(stdout, district=district, campaign=campaign, serial=index + 2) or seeded
+    if seeded:
+        from donations.services.reconciliation import reconciliation_check_all
+
+        runs = reconciliation_check_all()
+        balanced = sum(1 for run in runs if run.is_balanced)
+        stdout.write(f"books balanced for {balanced} of {len(runs)} campaigns and branches")
+
+
+def _register_receipt_code(branch: Branch, by: User, serial: int) -> None:
+    """An invented 票据代码 (no province uses 99), as the finance bureau would assign for the year."""
     year = timezone.localdate().year
-    if not Receipt.objects.filter(branch=city, year=year).exists():
-        # an invented 票据代码 (no province uses 99), as the finance bureau would assign for the year
-        ReceiptCode.objects.get_or_create(branch=city, year=year, defaults={"code": f"9901{year % 100:02d}01"})
+    if (
+        not ReceiptCode.objects.filter(branch=branch, year=year).exists()
+        and not Receipt.objects.filter(branch=branch, year=year).exists()
+    ):
+        code = ReceiptCode(branch=branch, year=year, code=f"99{serial:02d}{year % 100:02d}01")
+        receipt_code_save(receipt_code=code, by=by)
+
+
+def _seed_city(stdout, *, city: Branch, campaign: Campaign, clerk: User, reviewer: User) -> None:
+    regular = regular_campaign(city)
+    _register_receipt_code(city, reviewer, 1)
     recipients = [
         Recipient.objects.get_or_create(branch=city, name=name, defaults={"kind": kind})[0] for name, kind in RECIPIENTS
     ]
@@ -145,7 +172,7 @@ def seed(stdout) -> None:
             created += 1
             if day < 13 or rng.random() < 0.5:  # the latest day still has gifts waiting for the second signature
                 donation_confirm(donation=donation, by=reviewer)
-                if donor.wants_receipt:
+                if donor.wants_receipt and day < 13:  # the latest day's receipts wait on the reviewer's workbench
                     receipt_issue(donation=donation, by=reviewer)
     letters = _attach_letters(clerk, campaign)
     stdout.write(
@@ -191,7 +218,6 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
         allocation_register_goods,
         recipient_confirmation_record,
     )
-    from donations.services.reconciliation import reconciliation_check_all
     from donations.services.retroactive import retroactive_register
     from donations.services.warehouse import stock_adjust, stock_in_check, stock_movement_confirm, stock_transfer
 
@@ -208,25 +234,30 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
     hospital, central, cdc, police = recipients[0], recipients[1], recipients[2], recipients[3]
     today = timezone.localdate()
 
-    # goods: every confirmed lot is counted and checked in by two keepers (one with a shortfall)
+    # goods: every confirmed lot is counted and checked in by two keepers (one with a shortfall);
+    # the last undirected lot's check-in waits for the second keeper (a to-do on the keepers' workbench)
     lots = list(
         DonationItem.objects.filter(
-            donation__campaign=campaign, donation__status=DonationStatus.CONFIRMED, donation__is_retroactive=False
-        ).select_related("donation")
-    )
+            donation__campaign=campaign, donation__branch=city, donation__status=DonationStatus.CONFIRMED,
+            donation__is_retroactive=False,
+        ).select_related("donation").order_by("id")
+    )  # fmt: skip
+    undirected_lots = [lot for lot in lots if lot.donation.designated_recipient_id is None]
+    waiting = undirected_lots.pop() if len(undirected_lots) > 2 else None
     for index, lot in enumerate(lots):
         counted = lot.quantity - 2 if index == 0 and lot.quantity > 2 else lot.quantity
         movement = stock_in_check(
             by=keeper1, item=lot, warehouse=main, counted_quantity=counted,
             condition="外包装完好，数量与捐赠函一致" if counted == lot.quantity else "外包装破损 2 件，已拍照",
         )  # fmt: skip
-        stock_movement_confirm(movement=movement, by=keeper2)
+        if lot is not waiting:
+            stock_movement_confirm(movement=movement, by=keeper2)
 
     cash_pool = sum(
-        d.cash_remaining for d in campaign.donations.filter(kind="cash", status="confirmed", designated_recipient=None)
+        d.cash_remaining
+        for d in campaign.donations.filter(branch=city, kind="cash", status="confirmed", designated_recipient=None)
     )
     plan_cash = (cash_pool * Decimal("0.6")).quantize(Decimal("1"))
-    undirected_lots = [lot for lot in lots if lot.donation.designated_recipient_id is None]
     plan_lines = [
         {"kind": "cash", "campaign": campaign, "recipient": hospital, "amount": plan_cash, "note": "一线医护防护"},
         {"kind": "cash", "campaign": campaign, "recipient": cdc, "amount": Decimal("20000.00")},
@@ -301,11 +332,9 @@ def seed_allocations(stdout, *, city: Branch, campaign: Campaign, recipients: li
     )  # fmt: skip
     donation_confirm(donation=retro.sources.first().donation, by=reviewer)
     seed_bulletins(stdout, city=city, campaign=campaign, clerk=clerk, reviewer=reviewer)
-    runs = reconciliation_check_all()
-    balanced = sum(1 for run in runs if run.is_balanced)
     stdout.write(
         f"allocations: plan {plan.document_number}, {Allocation.objects.filter(campaign=campaign).count()} "
-        f"allocations, {len(lots)} lots checked in; books balanced for {balanced} of {len(runs)} campaigns"
+        f"allocations, {len(lots)} lots checked in"
     )
 
 
@@ -335,7 +364,9 @@ def seed_bulletins(stdout, *, city: Branch, campaign: Campaign, clerk, reviewer)
     for kind, period_start, period_end in (
         ("receipt", start, first_end),
         ("usage", start, today - timedelta(days=1)),
-        ("receipt", first_end + timedelta(days=1), today - timedelta(days=2)),
+        # ends three days ago: the next receipt bulletin (every 5 days in an emergency, Charity Law art. 72)
+        # is due in two, which the workbench's disclosure line shows
+        ("receipt", first_end + timedelta(days=1), today - timedelta(days=3)),
     ):
         draft = bulletin_draft(
             branch=city, kind=kind, period_start=period_start, period_end=period_end, campaign=campaign, by=clerk
@@ -343,7 +374,191 @@ def seed_bulletins(stdout, *, city: Branch, campaign: Campaign, clerk, reviewer)
         bulletin_publish(bulletin=draft, by=reviewer)
         published += 1
     bulletin_draft(
-        branch=city, kind="receipt", period_start=today - timedelta(days=1), period_end=today - timedelta(days=1),
+        branch=city, kind="receipt", period_start=today - timedelta(days=2), period_end=today - timedelta(days=1),
         campaign=campaign, by=clerk,
     )  # fmt: skip
     stdout.write(f"bulletins: {published} published (chained), 1 draft waiting for review")
+
+
+# the districts' own donors: three persons and an organisation's trade name per district, in branch-code order
+# (LZBS 白石, LZBT 北塘, LZDH 东湖, LZLX 临溪, LZNS 南山, LZXJ 西江)
+DISTRICT_DONORS = (
+    ("邵文博", "上官雨萱", "贺子涵", "白石建材"),
+    ("汤一鸣", "罗欣然", "毛景行", "北塘青禾农产品"),
+    ("葛书瑶", "柏乐天", "范若琳", "东湖印务"),
+    ("邹宇航", "喻佳音", "骆思齐", "临溪茶业"),
+    ("卫晨曦", "窦明哲", "宁可欣", "南山汽修"),
+    ("雷子墨", "萧雅婷", "滕浩宇", "西江纺织"),
+)
+
+
+def _district_staff(district: Branch) -> tuple[User, User, User] | None:
+    """The district's officer (专职, registers), reviewer (复核, also second keeper) and keeper."""
+    users = list(User.objects.filter(branch=district, is_active=True).prefetch_related("groups").order_by("id"))
+    reviewer_group, keeper_group = role_group_name("finance_reviewer"), role_group_name("warehouse_keeper")
+
+    def holds(user: User) -> set[str]:
+        return {group.name for group in user.groups.all()}
+
+    reviewers = [u for u in users if reviewer_group in holds(u)]
+    keepers = [u for u in users if keeper_group in holds(u) and reviewer_group not in holds(u)]
+    officers = [u for u in users if not holds(u) & {reviewer_group, keeper_group}]
+    if not (reviewers and keepers and officers):
+        return None
+    return officers[0], reviewers[0], keepers[0]
+
+
+def seed_district(stdout, *, district: Branch, campaign: Campaign, serial: int) -> bool:
+    """A district's own cycle, done by its own staff: regular gifts last month (confirmed, with
+    receipts, published in the district's receipt bulletin), gifts to the city's emergency
+    campaign (one waiting for 复核, one confirmed still without a receipt), a plan, a cash payment
+    the recipient signed for, a transfer order signed by two keepers still waiting for the
+    recipient's sign-off, a check-in waiting for the second keeper and a bulletin draft.
+    Returns whether it wrote anything."""
+    from donations.models import Donation, Warehouse
+    from donations.seeding import invented_credit_code
+    from donations.services.allocations import (
+        allocation_confirm,
+        allocation_plan_register,
+        allocation_register_cash,
+        allocation_register_goods,
+        recipient_confirmation_record,
+    )
+    from donations.services.bulletins.compose import bulletin_draft
+    from donations.services.bulletins.publish import bulletin_publish
+    from donations.services.warehouse import stock_in_check, stock_movement_confirm
+
+    staff = _district_staff(district)
+    if staff is None or Donation.objects.filter(branch=district).exists():
+        return False
+    officer, reviewer, keeper = staff
+    short = district.name.removeprefix("澜州市").removesuffix("红十字会")
+    now = timezone.now()
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    last_month_start = last_month_end.replace(day=1)
+    _register_receipt_code(district, reviewer, serial)
+    regular = regular_campaign(district)
+    hospital, community = (
+        _recipient(district, f"{short}人民医院", Recipient.Kind.HOSPITAL, "医务科王医生", serial, 1),
+        _recipient(district, f"{short}幸福里社区居委会", Recipient.Kind.COMMUNITY, "社区主任李女士", serial, 2),
+    )
+    warehouse, _ = Warehouse.objects.get_or_create(
+        branch=district, name=f"{short}红十字会物资仓库", defaults={"address": f"{short}仓储路 {serial} 号"}
+    )
+
+    names = DISTRICT_DONORS[(serial - 2) % len(DISTRICT_DONORS)]
+
+    def phone(n: int) -> str:
+        return f"140{serial:02d}{n:06d}"  # 140: a segment no person's 11-digit number is in
+
+    persons = [
+        _donor(officer, district, "person", names[0], phone=phone(1), address=f"{short}春风路 {serial} 号 301 室"),
+        _donor(officer, district, "person", names[1], phone=phone(2), public_display="anonymous"),
+        _donor(officer, district, "person", names[2], phone=phone(3), public_display="full",
+               full_name_consent_text="本人书面同意公开姓名"),
+    ]  # fmt: skip
+    company = _donor(
+        officer, district, "organisation", f"澜州{names[3]}有限公司", phone=phone(4),
+        credit_code=invented_credit_code("91", f"MA{serial:02d}DEMA"), address=f"{short}工业园 {serial} 号",
+    )  # fmt: skip
+    gifts = 0
+
+    def register(donor, target, received, *, amount=None, items=(), channel="bank"):
+        nonlocal gifts
+        gifts += 1
+        return donation_register(
+            by=officer, branch=district, donor=donor, campaign=target, channel=channel, received_at=received,
+            kind="in_kind" if items else "cash", amount=amount, items=items,
+            channel_transaction_id=f"DEMO{district.code}{gifts:04d}" if channel != "on_site" else "",
+        )  # fmt: skip
+
+    def confirmed(donation, *, receipt: bool = True):
+        donation_confirm(donation=donation, by=reviewer)
+        if receipt:
+            receipt_issue(donation=donation, by=reviewer)
+        return donation
+
+    def last_month(day: int) -> datetime:
+        return timezone.make_aware(datetime.combine(last_month_start.replace(day=day), time(10, 30)))
+
+    def days_ago(days: int) -> datetime:
+        return now - timedelta(days=days, hours=2)
+
+    # regular giving last month, all confirmed with receipts
+    confirmed(register(company, regular, last_month(6), amount=Decimal(f"{serial * 3000 + 5000}.00")))
+    confirmed(register(persons[0], regular, last_month(15), amount=Decimal("500.00"), channel="wechat"))
+    confirmed(register(persons[2], regular, last_month(22), channel="on_site", items=[
+        {"name": "棉被", "specification": "200×230cm", "quantity": "40", "unit": "床", "unit_value": "120.00",
+         "value_basis": "invoice"}]))  # fmt: skip
+
+    # the city's emergency campaign, taken in at the district
+    confirmed(register(company, campaign, days_ago(9), amount=Decimal(f"{serial * 10000 + 20000}.00")))
+    confirmed(register(persons[1], campaign, days_ago(6), amount=Decimal("1000.00"), channel="alipay"))
+    masks = confirmed(register(company, campaign, days_ago(5), channel="on_site", items=[
+        {"name": "医用外科口罩", "specification": "一次性", "quantity": "2000", "unit": "只", "unit_value": "0.80",
+         "value_basis": "invoice"}]))  # fmt: skip
+    water = confirmed(register(persons[0], campaign, days_ago(1), channel="on_site", items=[
+        {"name": "矿泉水", "specification": "550ml×24", "quantity": "30", "unit": "箱", "unit_value": "28.00",
+         "value_basis": "market_price"}]), receipt=False)  # fmt: skip  # the receipt waits for the reviewer
+    register(
+        persons[2], campaign, now - timedelta(minutes=30), amount=Decimal("200.00"), channel="wechat"
+    )  # waits for 复核
+
+    # goods in: counted and signed by two keepers; yesterday's water waits for the second keeper
+    for lot in masks.items.all():
+        movement = stock_in_check(
+            by=keeper, item=lot, warehouse=warehouse, counted_quantity=lot.quantity, condition="外包装完好"
+        )
+        stock_movement_confirm(movement=movement, by=reviewer)
+    for lot in water.items.all():
+        stock_in_check(by=keeper, item=lot, warehouse=warehouse, counted_quantity=lot.quantity, condition="外包装完好")
+
+    # out: a plan, the cash paid and signed for, the masks sent by transfer order (sign-off outstanding)
+    mask_lot = masks.items.get()
+    cash = Decimal(f"{serial * 5000 + 10000}.00")  # less than the district's confirmed emergency cash
+    plan = allocation_plan_register(
+        by=officer, branch=district, document_number=f"{short}红〔{today.year}〕{serial}号",
+        title=f"{short}红十字会关于疫情防控捐赠款物分配的通知", issuing_body=district.name,
+        issued_on=today - timedelta(days=4), lines=[
+            {"kind": "cash", "campaign": campaign, "recipient": hospital, "amount": cash, "note": "一线医护防护"},
+            {"kind": "in_kind", "campaign": campaign, "recipient": community, "item_name": mask_lot.name,
+             "quantity": 1000, "unit": mask_lot.unit},
+        ],
+    )  # fmt: skip
+    cash_line, goods_line = plan.lines.order_by("id")
+    payment = allocation_register_cash(
+        by=officer, campaign=campaign, branch=district, recipient=hospital, amount=cash,
+        allocated_on=today - timedelta(days=3), plan_line=cash_line, voucher_number=f"付字第{serial:03d}号",
+    )  # fmt: skip
+    allocation_confirm(allocation=payment, by=reviewer)
+    recipient_confirmation_record(
+        allocation=payment, by=officer, signed_by_name=f"{short}人民医院财务科", signed_at=now - timedelta(days=2)
+    )
+    order = allocation_register_goods(
+        by=keeper, campaign=campaign, branch=district, recipient=community, allocated_on=today - timedelta(days=2),
+        plan_line=goods_line, lines=[{"item": mask_lot, "warehouse": warehouse, "quantity": 1000}],
+    )  # fmt: skip
+    allocation_confirm(allocation=order, by=reviewer)
+
+    # the district's own bulletin: last month's regular gifts, published; this campaign's receipts drafted
+    bulletin = bulletin_draft(
+        branch=district, kind="receipt", period_start=last_month_start, period_end=last_month_end,
+        campaign=regular, by=officer,
+    )  # fmt: skip
+    bulletin_publish(bulletin=bulletin, by=reviewer)
+    if today > campaign.starts_on:
+        bulletin_draft(
+            branch=district, kind="receipt", period_start=max(campaign.starts_on, today - timedelta(days=20)),
+            period_end=today - timedelta(days=1), campaign=campaign, by=officer,
+        )  # fmt: skip
+    stdout.write(f"{district.name}: {gifts} gifts, plan {plan.document_number}, 2 allocations, bulletin published")
+    return True
+
+
+def _recipient(branch: Branch, name: str, kind: str, contact: str, serial: int, n: int) -> Recipient:
+    recipient, _ = Recipient.objects.get_or_create(
+        branch=branch, name=name,
+        defaults={"kind": kind, "contact_person": contact, "phone": f"140{serial:02d}{900 + n:06d}"},
+    )  # fmt: skip
+    return recipient

@@ -547,8 +547,7 @@ class _Plan:
             for _ in range(6):
                 n, digit = divmod(n, 31)
                 body += _USCC_ALPHABET[digit]
-            code = prefix + _USCC_REGION + body + _org_code_check(body)
-            code += uscc.calc_check_digit(code)
+            code = invented_credit_code(prefix, body)
             if code not in self.taken_codes:
                 self.taken_codes.add(code)
                 return code
@@ -644,6 +643,14 @@ def _cum(weights: Sequence[float]) -> list[float]:
         total += weight
         out.append(total)
     return out
+
+
+def invented_credit_code(prefix: str, body: str) -> str:
+    """A 统一社会信用代码 in the region no province has (``990100``) that validates like a real one:
+    ``prefix`` (registering authority and kind, e.g. ``91`` for a company), the 8-character
+    organisation code ``body`` with its check character, and the final check character."""
+    code = prefix + _USCC_REGION + body + _org_code_check(body)
+    return code + uscc.calc_check_digit(code)
 
 
 def _org_code_check(body: str) -> str:

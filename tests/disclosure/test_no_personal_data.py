@@ -131,9 +131,15 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert any(url.startswith("/disclosure/donations/") for url in pages)
     assert any(url.startswith("/api/public/donations/LZ") for url in pages)
     assert any(url.startswith("/disclosure/bulletins/LZ/") for url in pages)
+    # the districts' own gifts and bulletins, whose donors and recipients have phones and addresses
+    assert any(url.startswith("/disclosure/bulletins/LZDH/") for url in pages)
+    assert any(url.startswith(("/disclosure/donations/LZXJ", "/api/public/donations/LZXJ")) for url in pages)
     assert any(url.startswith("/api/public/bulletins/") and url[-2].isdigit() for url in pages)
     secrets = sensitive_strings()
     assert "司马相如" in secrets and "11010519491231002X" in secrets
+    district_donors = Donor.objects.filter(branch__level="county")
+    assert district_donors.exclude(phone="").exists() and district_donors.exclude(address="").exists()
+    assert Recipient.objects.filter(branch__level="county").exclude(phone="").exclude(contact_person="").exists()
     leaks = {(url, secret) for url, body in pages.items() for secret in secrets if secret in body}
     assert not leaks, sorted(leaks)[:10]
     everything = "\n".join(pages.values())

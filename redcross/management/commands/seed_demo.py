@@ -13,6 +13,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -111,7 +112,7 @@ class DemoUser:
     superuser: bool = False
 
 
-USERS: tuple[DemoUser, ...] = (
+CITY_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "管", "理员", CITY_CODE, "系统管理员", superuser=True),
     DemoUser("clerk", "林", "晓雨", CITY_CODE, "捐赠登记", ("donation_clerk",)),
     DemoUser("reviewer", "周", "明远", CITY_CODE, "财务复核", ("finance_reviewer",)),
@@ -120,9 +121,55 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("officer", "郑", "佳怡", CITY_CODE, "项目专员", ("relief_officer", "training_officer")),
     DemoUser("leader", "高", "振华", CITY_CODE, "常务副会长", ("leadership",)),
     DemoUser("supervisor", "何", "静", CITY_CODE, "监事长", ("supervisors",)),
-    DemoUser("donghu", "孙", "雅琴", "LZDH", "东湖区红十字会专职", ("district_staff",)),
-    DemoUser("xijiang", "冯", "子轩", "LZXJ", "西江区红十字会专职", ("district_staff",)),
 )
+
+
+@dataclass(frozen=True)
+class DemoDistrict:
+    """A county branch's three demo accounts: its full-time officer (专职, the login README names)
+    registers; ``-fh`` (财务复核, also the second keeper) and ``-bg`` (保管员) give the second
+    signatures, so a district works under 双人双签 without the city's staff."""
+
+    branch: str
+    login: str
+    staff: tuple[tuple[str, str], tuple[str, str], tuple[str, str]]  # (surname, given name) of 专职, -fh, -bg
+
+
+DISTRICTS: tuple[DemoDistrict, ...] = (
+    DemoDistrict("LZDH", "donghu", (("孙", "雅琴"), ("钱", "书航"), ("蒋", "立群"))),
+    DemoDistrict("LZXJ", "xijiang", (("冯", "子轩"), ("韩", "沐阳"), ("杨", "晓岚"))),
+    DemoDistrict("LZNS", "nanshan", (("朱", "予安"), ("秦", "若溪"), ("尤", "建业"))),
+    DemoDistrict("LZBT", "beitang", (("许", "清禾"), ("何", "亦舟"), ("吕", "春燕"))),
+    DemoDistrict("LZLX", "linxi", (("施", "明朗"), ("张", "沁怡"), ("孔", "德胜"))),
+    DemoDistrict("LZBS", "baishi", (("曹", "以宁"), ("严", "知远"), ("华", "秀兰"))),
+)
+
+
+def district_users(district: DemoDistrict) -> tuple[DemoUser, DemoUser, DemoUser]:
+    """The district's 专职, 复核 and 保管 accounts (usernames ``<login>``, ``<login>-fh``, ``<login>-bg``)."""
+    short = next(b.name for b in BRANCHES if b.code == district.branch).removeprefix("澜州市").removesuffix("红十字会")
+    officer, reviewer, keeper = district.staff
+    return (
+        DemoUser(district.login, *officer, district.branch, f"{short}红十字会专职", ("district_staff",)),
+        DemoUser(
+            f"{district.login}-fh",
+            *reviewer,
+            district.branch,
+            f"{short}红十字会财务复核",
+            ("district_staff", "finance_reviewer", "warehouse_keeper"),
+        ),
+        DemoUser(
+            f"{district.login}-bg",
+            *keeper,
+            district.branch,
+            f"{short}红十字会仓库管理员",
+            ("district_staff", "warehouse_keeper"),
+        ),
+    )
+
+
+DISTRICT_USERS: tuple[DemoUser, ...] = tuple(user for district in DISTRICTS for user in district_users(district))
+USERS = CITY_USERS + DISTRICT_USERS
 
 
 def feature_seeders():
@@ -149,8 +196,12 @@ class Command(BaseCommand):
         self.stdout.write(f"branches: {len(branches)}; staff accounts: {len(users)}")
         if users:
             self.stdout.write(self.style.SUCCESS(f"demo logins (password for all: {DEMO_PASSWORD}):"))
-            for demo in USERS:
+            for demo in CITY_USERS:
                 self.stdout.write(f"  {demo.username:<11} {demo.title}")
+            for district in DISTRICTS:
+                officer, reviewer, keeper = district_users(district)
+                seconds = f"{reviewer.username} 财务复核, {keeper.username} 仓库管理员"
+                self.stdout.write(f"  {officer.username:<11} {officer.title}; {seconds}")
 
     def _seed_branches(self) -> dict[str, Branch]:
         branches: dict[str, Branch] = {}
@@ -181,11 +232,14 @@ class Command(BaseCommand):
 
     def _seed_users(self, branches: dict[str, Branch]) -> list[User]:
         users = []
+        # hashed once: 20-odd accounts each hashing the same password would add seconds to `make run`
+        password = None
         for demo in USERS:
             user = User.objects.filter(username=demo.username).first()
             if user is None:
                 user = User(username=demo.username)
-                user.set_password(DEMO_PASSWORD)
+                password = password or make_password(DEMO_PASSWORD)
+                user.password = password
             fields = {
                 "last_name": demo.last_name,
                 "first_name": demo.first_name,
