@@ -233,7 +233,7 @@ def test_page_reads_at_most_three_queries(client, city, django_assert_max_num_qu
         again = client.get(ROLL).content
 
     def table(body: bytes) -> bytes:
-        return body[body.index(b'<table class="roll">') : body.index(b"</table>")]
+        return body[body.index(b'<table class="roll') : body.index(b"</table>")]
 
     assert table(again) == table(first) and b"FX2026-" in table(first)
 
@@ -396,7 +396,7 @@ def test_every_page_of_the_unfiltered_roll_is_rendered_for_its_request(client, c
     earlier_link = first.content.decode().split('rel="next" href="?cursor=', 1)[1].split('"', 1)[0]
     cursor = unquote(earlier_link)
     last = client.get(ROLL, {"cursor": cursor}).content.decode()
-    assert last.count("<tr><td>") == 3 and ("回到最新" in last or "Back to the latest" in last)
+    assert last.count('<tr><td class="c-date"') == 3 and ("回到最新" in last or "Back to the latest" in last)
     assert "shellslot" not in last and 'value="/disclosure/?cursor=' in last
     tagged = client.get(f"{ROLL}?utm_source=<b>x</b>&cursor={earlier_link}").content.decode()
     assert 'value="/disclosure/?utm_source=%3Cb%3Ex%3C/b%3E&amp;cursor=' in tagged
