@@ -7,15 +7,20 @@ and shows each object's audit trail (django-simple-history).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from redcross.models import Branch, BranchLevel, NumberSequence, User, WorkerHeartbeat
+from redcross.money import format_yuan_unit
 from redcross.scoping import can_access_branch, scope_queryset, visible_branches
 
 
@@ -30,6 +35,39 @@ def branch_id_of(obj, branch_field: str) -> int | None:
     if last == "id":
         return target.pk
     return getattr(target, f"{last}_id", None)
+
+
+# --- read-only values on change pages: formatted, never raw JSON, tokens or storage paths ---------
+
+
+def yuan_or_dash(amount) -> str:
+    """An amount as staff read it (``12,345.67 元``); "—" when there is none."""
+    return format_yuan_unit(amount) if amount not in (None, "") else "—"
+
+
+def table_html(headers: Sequence[str], rows: Iterable[Sequence], *, numeric: Collection[int] = ()) -> str:
+    """Lines stored as JSON (a receipt's 项目明细, a correction's changes, refunds) as a small table;
+    the columns numbered in ``numeric`` are right-aligned. "—" when there are no rows."""
+    rows = list(rows)
+    if not rows:
+        return "—"
+
+    def cells(tag: str, values: Sequence) -> str:
+        pattern = f'<{tag} class="{{}}">{{}}</{tag}>'
+        return format_html_join("", pattern, (("num" if i in numeric else "", v) for i, v in enumerate(values)))
+
+    return format_html(
+        '<table class="readonly-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        cells("th", headers),
+        format_html_join("", "<tr>{}</tr>", ((cells("td", row),) for row in rows)),
+    )
+
+
+def download_link(url: str | None, label: str | None = None) -> str:
+    """A branch-checked download view's link ("下载 PDF"), never the file's /media/ path; "—" without one."""
+    if not url:
+        return "—"
+    return format_html('<a href="{}">{}</a>', url, label or gettext("下载 PDF"))
 
 
 def render_admin_page(model_admin: admin.ModelAdmin, request, template: str, title: str, **context):

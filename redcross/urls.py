@@ -29,4 +29,6 @@ urlpatterns = [
 ]
 # Media files (receipts, attachments) are never served from a public URL: views check access.
 
+handler403 = "redcross.views.permission_denied"
 handler404 = "redcross.views.page_not_found"
+handler500 = "redcross.views.server_error"

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from redcross.admin import BranchScopedAdmin, render_admin_page
+from redcross.admin import BranchScopedAdmin, download_link, render_admin_page
 from reports.exports import CONTENT_TYPES
 from reports.forms import ReportGenerateForm
 from reports.models import ExportStatus, ReportExport
@@ -48,28 +48,19 @@ class ReportExportAdmin(BranchScopedAdmin):
     date_hierarchy = "created_at"
 
     # the detail page: the file only through the checked download link, never its media URL
-    fields = (
-        "branch",
-        "scope",
-        "period_kind",
-        "period_value",
-        "format",
-        "status",
-        "error",
-        "download_link",
-        "size",
-        "requested_by",
-        "created_at",
-        "started_at",
-        "finished_at",
+    fieldsets = (
+        (None, {"fields": (("branch", "scope"), ("period_display", "format"))}),
+        (_("文件"), {"fields": (("status_display", "download_link", "size_display"), "error")}),
+        (_("申请与生成"), {"fields": (("requested_by_display", "created_at"), ("started_at", "finished_at"))}),
     )
+    readonly_fields = (
+        "branch", "scope", "period_display", "format", "status_display", "download_link", "size_display", "error",
+        "requested_by_display", "created_at", "started_at", "finished_at",
+    )  # fmt: skip
     # exports have no audit history of their own (simple-history); the admin's own log page instead
     object_history_template = "admin/object_history.html"
 
     # --- read-only rows --------------------------------------------------------------------------
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
     def history_view(self, request, object_id, extra_context=None):
         return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
@@ -84,7 +75,7 @@ class ReportExportAdmin(BranchScopedAdmin):
 
     @admin.display(description=_("期间"), ordering="period_value")
     def period_display(self, obj: ReportExport) -> str:
-        return _("%(period)s %(kind)s") % {"period": obj.period.label, "kind": obj.period.kind_label}
+        return gettext("%(period)s %(kind)s") % {"period": obj.period.label, "kind": obj.period.kind_label}
 
     @admin.display(description=_("状态"), ordering="status")
     def status_display(self, obj: ReportExport):
@@ -105,8 +96,7 @@ class ReportExportAdmin(BranchScopedAdmin):
     def download_link(self, obj: ReportExport):
         if obj.status != ExportStatus.DONE or not obj.file:
             return "—"
-        url = reverse("admin:reports_reportexport_download", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, gettext("下载"))
+        return download_link(reverse("admin:reports_reportexport_download", args=[obj.pk]), gettext("下载"))
 
     # --- pages -----------------------------------------------------------------------------------
 

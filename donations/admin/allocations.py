@@ -12,6 +12,8 @@ Loaded from ``donations.admin``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +21,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -51,9 +54,7 @@ from donations.models import (
     StockMovement,
 )
 from donations.selectors.books import campaign_books
-from donations.selectors.warehouse import (
-    outstanding_confirmations,
-)
+from donations.selectors.warehouse import outstanding_confirmations, quantity_text
 from donations.services.allocations import (
     allocation_cancel,
     allocation_confirm,
@@ -62,10 +63,28 @@ from donations.services.allocations import (
     allocation_register_goods,
     recipient_confirmation_record,
 )
-from redcross.admin import render_admin_page
+from redcross.admin import render_admin_page, table_html, yuan_or_dash
 from redcross.forms import filled_forms, service_errors_to_form
 from redcross.money import format_yuan_unit
 from redcross.scoping import can_access_branch, visible_branch_ids, visible_branches
+
+# the figures a reconciliation run keeps (``Books.figures``), in the order of the books page
+RECONCILIATION_FIGURES = (
+    ("donations", _("笔数"), False),
+    ("cash_received", _("已接收捐款"), True),
+    ("cash_refunded", _("已退款"), True),
+    ("cash_allocated", _("资金已拨付"), True),
+    ("cash_reserved", _("资金待复核拨付"), True),
+    ("cash_balance", _("资金结余"), True),
+    ("goods_received", _("捐赠物资价值"), True),
+    ("goods_allocated", _("物资已拨付"), True),
+    ("goods_in_stock", _("库存物资"), True),
+    ("goods_awaiting_check", _("待验收物资"), True),
+    ("goods_written_off", _("损耗核销"), True),
+    ("unvalued_lots", _("未标价物资批次"), False),
+    ("received", _("合计"), True),
+)
+
 
 AllocationPlanLineFormSet = forms.formset_factory(AllocationPlanLineForm, extra=3, can_delete=True)
 
@@ -75,9 +94,17 @@ GoodsLineFormSet = forms.formset_factory(GoodsLineForm, extra=3, can_delete=True
 
 class AllocationPlanLineInline(ReadOnlyInline):
     model = AllocationPlanLine
-    fields = ("campaign", "recipient", "kind", "amount", "item_name", "quantity", "unit", "note")
+    fields = ("campaign", "recipient", "kind", "amount_display", "item_name", "quantity_display", "unit", "note")
     readonly_fields = fields
     select_related = ("campaign", "recipient")
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, line: AllocationPlanLine) -> str:
+        return yuan_or_dash(line.amount)
+
+    @admin.display(description=_("数量"))
+    def quantity_display(self, line: AllocationPlanLine) -> str:
+        return quantity_text(line.quantity) if line.quantity is not None else "—"
 
 
 @admin.register(AllocationPlan)
@@ -140,18 +167,39 @@ class RecipientKindFilter(admin.ChoicesFieldListFilter):
 class AllocationSourceInline(ReadOnlyInline):
     model = AllocationSource
     verbose_name_plural = _("款物去向（来源捐赠）")
-    fields = ("donation", "item", "warehouse", "amount", "quantity")
+    fields = ("donation", "item", "warehouse", "amount_display", "quantity_display")
     readonly_fields = fields
     select_related = ("donation", "item", "warehouse")
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, source: AllocationSource) -> str:
+        return yuan_or_dash(source.amount)
+
+    @admin.display(description=_("数量"))
+    def quantity_display(self, source: AllocationSource) -> str:
+        return f"{quantity_text(source.quantity)}{source.item.unit}" if source.quantity is not None else "—"
 
 
 class AllocationMovementInline(ReadOnlyInline):
     model = StockMovement
     fk_name = "allocation"
     verbose_name_plural = _("出库记录")
-    fields = ("serial", "warehouse", "item", "quantity", "status", "recorded_by", "confirmed_by", "confirmed_at")
+    fields = (
+        "serial",
+        "warehouse",
+        "item",
+        "quantity_display",
+        "status",
+        "recorded_by",
+        "confirmed_by",
+        "confirmed_at",
+    )
     readonly_fields = fields
     select_related = ("warehouse", "item", "recorded_by", "confirmed_by")
+
+    @admin.display(description=_("数量"))
+    def quantity_display(self, movement: StockMovement) -> str:
+        return f"{quantity_text(movement.quantity, signed=True)}{movement.item.unit}"
 
 
 @admin.register(Allocation)
@@ -187,12 +235,32 @@ class AllocationAdmin(ServiceWrittenAdmin):
     show_full_result_count = False
     inlines = [AllocationSourceInline, AllocationMovementInline]
     actions = ["confirm", "cancel"]
-    fields = (
-        "serial", "branch", "campaign", "recipient", "kind", "basis", "plan_line", "amount", "allocated_on",
-        "voucher_number", "voucher_link", "is_retroactive", "status", "note", "registered_by", "registered_at",
+    # written by services only: the page shows it formatted, like a donation's
+    fieldsets = (
+        (
+            _("拨付"),
+            {
+                "fields": (
+                    ("serial", "status_badge"),
+                    ("campaign", "branch"),
+                    "recipient",
+                    ("kind", "value_display"),
+                    ("basis", "plan_line"),
+                    "allocated_on",
+                    ("voucher_number", "voucher_link"),
+                    "is_retroactive",
+                    "note",
+                )
+            },
+        ),
+        (_("双人双签"), {"fields": (("registered_by", "registered_at"), ("confirmed_by", "confirmed_at"))}),
+        (_("受赠单位签收"), {"fields": ("signoff",)}),
+    )
+    readonly_fields = (
+        "serial", "status_badge", "campaign", "branch", "recipient", "kind", "value_display", "basis", "plan_line",
+        "allocated_on", "voucher_number", "voucher_link", "is_retroactive", "note", "registered_by", "registered_at",
         "confirmed_by", "confirmed_at", "signoff",
     )  # fmt: skip
-    readonly_fields = ("signoff", "voucher_link")
     file_fields = ("voucher",)
 
     @admin.display(description=_("付款凭证"))
@@ -224,7 +292,7 @@ class AllocationAdmin(ServiceWrittenAdmin):
     def value_display(self, obj: Allocation) -> str:
         if obj.kind == DonationKind.CASH:
             return format_yuan_unit(obj.amount)
-        return gettext("物资 %(n)d 批") % {"n": obj._lots or 0}
+        return gettext("物资 %(n)d 批") % {"n": getattr(obj, "_lots", None) or 0}
 
     @admin.display(description=_("状态"), ordering="status")
     def status_badge(self, obj: Allocation):
@@ -350,10 +418,31 @@ class RecipientConfirmationAdmin(ServiceWrittenAdmin):
     list_filter = (("signed_at", admin.DateFieldListFilter),)
     list_select_related = ("allocation__recipient", "recorded_by")
     search_fields = ("=allocation__serial", "allocation__recipient__name", "signed_by_name")
-    fields = ("allocation", "signed_by_name", "signed_at", "quantities_received", "amount_received", "scan_link",
-              "note", "recorded_by", "recorded_at")  # fmt: skip
-    readonly_fields = ("scan_link",)
+    fields = ("allocation", "signed_by_name", "signed_at", "received_display", "scan_link", "note", "recorded_by",
+              "recorded_at")  # fmt: skip
+    readonly_fields = ("received_display", "scan_link")
     file_fields = ("scan",)
+
+    @admin.display(description=_("实收"))
+    def received_display(self, obj: RecipientConfirmation) -> str:
+        if obj.allocation.kind == DonationKind.CASH:
+            return yuan_or_dash(obj.amount_received)
+        counted = obj.quantities_received or {}
+        rows = [
+            (
+                source.item.name,
+                source.item.specification or "—",
+                f"{quantity_text(source.quantity)}{source.item.unit}",
+                f"{quantity_text(Decimal(counted[str(source.pk)]))}{source.item.unit}"
+                if str(source.pk) in counted
+                else "—",
+            )
+            for source in obj.allocation.sources.select_related("item").order_by("pk")
+            if source.item_id
+        ]
+        return table_html(
+            [gettext("物资名称"), gettext("规格型号"), gettext("调拨数量"), gettext("实收数量")], rows, numeric={2, 3}
+        )
 
     @admin.display(description=_("签收单扫描件"))
     def scan_link(self, obj: RecipientConfirmation):
@@ -435,11 +524,32 @@ class ReconciliationRunAdmin(ServiceWrittenAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return self.fields
+
+    fields = (
+        "campaign", "branch", "checked_at", "is_balanced", "figures_display", "discrepancies_display", "resolved_by",
+        "resolution",
+    )  # fmt: skip
 
     @admin.display(description=_("差异数"))
     def discrepancy_count(self, obj: ReconciliationRun) -> int:
         return len(obj.discrepancies or [])
+
+    @admin.display(description=_("各项金额"))
+    def figures_display(self, obj: ReconciliationRun) -> str:
+        figures = obj.figures or {}
+        rows = [
+            (label, yuan_or_dash(figures[key]) if is_money else figures[key])
+            for key, label, is_money in RECONCILIATION_FIGURES
+            if figures.get(key) not in (None, "")
+        ]
+        return table_html([gettext("项目"), gettext("数额")], rows, numeric={1})
+
+    @admin.display(description=_("差异"))
+    def discrepancies_display(self, obj: ReconciliationRun) -> str:
+        if not obj.discrepancies:
+            return gettext("无")
+        return format_html_join("", "<p>{}</p>", ((line,) for line in obj.discrepancies))
 
     def get_urls(self):
         custom = [

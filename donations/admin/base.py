@@ -3,17 +3,22 @@ inlines, status badges."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from donations.forms.allocations import ReasonForm
-from redcross.admin import BranchScopedAdmin, render_admin_page
+from donations.models import Channel, Donation
+from redcross.admin import BranchScopedAdmin, render_admin_page, table_html, yuan_or_dash
 from redcross.forms import service_error_message
 from redcross.uploads import stored_file_download
 
@@ -134,6 +139,87 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.select_related)
+
+
+class WriteOnlyInput(forms.TextInput):
+    """A field typed in but never sent back to the browser (an ID number): the page shows it masked."""
+
+    def format_value(self, value):
+        return None
+
+
+# --- JSON kept on a row, shown as staff read it ---------------------------------------------------
+
+
+def receipt_lines_table(lines: list[dict] | None) -> str:
+    """A receipt's frozen 项目明细: code, name, unit, quantity, standard and amount."""
+    headers = [
+        gettext("项目编码"),
+        gettext("项目名称"),
+        gettext("单位"),
+        gettext("数量"),
+        gettext("标准"),
+        gettext("金额"),
+    ]
+    rows = [
+        (
+            line.get("item_code") or "—",
+            line.get("item_name") or "—",
+            line.get("unit") or "—",
+            line.get("quantity") or "—",
+            yuan_or_dash(line.get("standard")),
+            yuan_or_dash(line.get("amount")),
+        )
+        for line in lines or []
+    ]
+    return table_html(headers, rows, numeric={3, 4, 5})
+
+
+def _correction_value(field: str, text: str) -> str:
+    if text in (None, ""):
+        return "—"
+    if field in MONEY_FIELDS:
+        return yuan_or_dash(text)
+    if field == "channel":
+        return str(dict(Channel.choices).get(text, text))
+    if field == "received_at":
+        return _local_time(text)
+    return text
+
+
+def _local_time(text: str) -> str:
+    """An ISO time kept in JSON as the admin shows times; the text itself if it is not one."""
+    try:
+        return f"{timezone.localtime(datetime.fromisoformat(text)):%Y-%m-%d %H:%M}"
+    except (TypeError, ValueError):
+        return text
+
+
+MONEY_FIELDS = frozenset({"amount", "refunded_amount"})
+
+
+def correction_changes_table(changes: dict | None) -> str:
+    """A correction's changes: each field by its label, before and after, formatted."""
+    rows = []
+    for field, change in (changes or {}).items():
+        try:
+            label = str(Donation._meta.get_field(field).verbose_name)
+        except FieldDoesNotExist:
+            label = field
+        before, after = (change or {}).get("before"), (change or {}).get("after")
+        rows.append((label, _correction_value(field, before), _correction_value(field, after)))
+    return table_html([gettext("项目"), gettext("更正前"), gettext("更正后")], rows)
+
+
+def refunds_table(refunds: list[dict] | None) -> str:
+    """A donation's refunds through its channel: reference, amount, time and source."""
+    rows = []
+    for refund in refunds or []:
+        when = _local_time(refund.get("refunded_at") or "")
+        rows.append(
+            (refund.get("id") or "—", yuan_or_dash(refund.get("amount")), when or "—", refund.get("source") or "—")
+        )
+    return table_html([gettext("退款单号"), gettext("金额"), gettext("退款时间"), gettext("来源")], rows, numeric={1})
 
 
 def status_badge_html(css: str, label: str) -> str:

@@ -15,16 +15,17 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.forms.bulletins import BulletinChangeForm, BulletinDraftForm
-from donations.models import Bulletin, BulletinStatus, DisclosureReminder
+from donations.models import Bulletin, BulletinStatus, Campaign, DisclosureReminder
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
 from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft, period_label
 from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
-from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, render_admin_page
+from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, download_link, render_admin_page
 from redcross.forms import service_errors_to_form
+from redcross.money import format_yuan_unit
 from redcross.scoping import visible_branch_ids
 
 
@@ -42,15 +43,35 @@ class BulletinAdmin(BranchScopedAdmin):
     date_hierarchy = "period_end"
     actions = ["publish_selected"]
     show_full_result_count = False
-    fields = (
+    fieldsets = (
+        (
+            _("公示"),
+            {
+                "fields": (
+                    ("branch", "kind"),
+                    "campaign",
+                    ("period_start", "period_end"),
+                    "title",
+                    "errata",
+                    ("status", "number", "chain_position"),
+                    "summary",
+                    "public_link",
+                    ("pdf_link", "pdf_status"),
+                )
+            },
+        ),
+        (_("公示链"), {"fields": ("content_hash", "previous_hash")}),
+        (_("起草与发布"), {"fields": (("drafted_by", "drafted_at"), ("published_by", "published_at"))}),
+    )
+    _all_fields = (
         "branch", "kind", "campaign", "period_start", "period_end", "title", "errata", "status", "number",
-        "chain_position", "summary", "public_link", "content_hash", "previous_hash", "drafted_by", "drafted_at",
-        "published_by", "published_at", "pdf_status",
+        "chain_position", "summary", "public_link", "pdf_link", "content_hash", "previous_hash", "drafted_by",
+        "drafted_at", "published_by", "published_at", "pdf_status",
     )  # fmt: skip
     _always_readonly = (
         "branch", "kind", "campaign", "period_start", "period_end", "status", "number", "chain_position", "summary",
-        "public_link", "content_hash", "previous_hash", "drafted_by", "drafted_at", "published_by", "published_at",
-        "pdf_status",
+        "public_link", "pdf_link", "content_hash", "previous_hash", "drafted_by", "drafted_at", "published_by",
+        "published_at", "pdf_status",
     )  # fmt: skip
 
     def get_queryset(self, request):
@@ -67,7 +88,7 @@ class BulletinAdmin(BranchScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == BulletinStatus.DRAFT:
             return self._always_readonly
-        return self.fields
+        return self._all_fields
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != BulletinStatus.DRAFT:
@@ -97,13 +118,17 @@ class BulletinAdmin(BranchScopedAdmin):
     @admin.display(description=_("内容摘要"))
     def summary(self, obj: Bulletin) -> str:
         totals = (obj.content or {}).get("totals", {})
-        text = gettext("%(n)s 笔，合计 %(total)s 元") % {
+        text = gettext("%(n)s 笔，合计 %(total)s") % {
             "n": totals.get("count", 0),
-            "total": totals.get("total", "0.00"),
+            "total": format_yuan_unit(totals.get("total") or "0.00"),
         }
         if obj.status == BulletinStatus.DRAFT:
             text += gettext("（起草时的预览；发布时按当时已复核的数据重新计算）")
         return text
+
+    @admin.display(description=_("PDF 文件"))
+    def pdf_link(self, obj: Bulletin) -> str:
+        return download_link(reverse("admin:donations_bulletin_pdf", args=[obj.pk]) if obj.pdf_ready else None)
 
     @admin.display(description=_("公开页面"))
     def public_link(self, obj: Bulletin):
@@ -228,9 +253,17 @@ class DisclosureReminderAdmin(BranchScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("sent_on",)
     list_select_related = ("branch",)
 
+    fields = ("sent_on", "branch", "recipients", "campaign_names", "created_at")
+    readonly_fields = fields
+
     @admin.display(description=_("募捐活动数"))
     def campaign_count(self, obj: DisclosureReminder) -> int:
         return len(obj.campaigns or [])
+
+    @admin.display(description=_("提醒的募捐活动"))
+    def campaign_names(self, obj: DisclosureReminder) -> str:
+        names = Campaign.objects.filter(pk__in=obj.campaigns or []).order_by("pk").values_list("name", flat=True)
+        return pgettext("list separator", "、").join(names) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Subquery
@@ -16,7 +17,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from donations.admin.base import ReadOnlyInline
+from donations.admin.base import (
+    ReadOnlyInline,
+    WriteOnlyInput,
+    correction_changes_table,
+    receipt_lines_table,
+    refunds_table,
+)
 from donations.admin.imports import DonationImportAdminMixin
 from donations.forms.intake import (
     DonationCorrectForm,
@@ -42,14 +49,15 @@ from donations.models import (
     Recipient,
 )
 from donations.selectors import daily_intake_report
+from donations.selectors.warehouse import quantity_text
 from donations.selectors.workbench import donations_awaiting_receipt
 from donations.services.campaigns import campaign_set_status
 from donations.services.intake import donation_confirm, donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
-from redcross.admin import BranchScopedAdmin, render_admin_page
+from redcross.admin import BranchScopedAdmin, download_link, render_admin_page, yuan_or_dash
 from redcross.forms import service_error_message, service_errors_to_form
 from redcross.masking import mask_id_number
-from redcross.money import format_yuan, format_yuan_unit
+from redcross.money import format_yuan_unit
 from redcross.scoping import visible_branches
 from redcross.uploads import stored_file_download
 
@@ -62,6 +70,29 @@ class DonorAdmin(BranchScopedAdmin):
     list_select_related = ("branch",)
     search_fields = ("name", "credit_code", "=phone")
     readonly_fields = ("masked_id_number", "full_name_consent_at", "created_by_import", "created_by", "created_at")
+    fieldsets = (
+        (None, {"fields": ("branch", "kind", "name", "credit_code")}),
+        (_("联系方式"), {"fields": ("contact_person", "phone", "email", "address")}),
+        (_("身份证件"), {"fields": ("masked_id_number", "id_number")}),
+        (
+            _("公开与票据"),
+            {"fields": ("public_display", "full_name_consent_text", "full_name_consent_at", "wants_receipt")},
+        ),
+        (None, {"fields": ("note", "allow_duplicate")}),
+        (_("登记"), {"fields": (("created_by", "created_at"), "created_by_import")}),
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "id_number":
+            # the full number is never sent to the browser: typed in to add or replace it, shown masked
+            return forms.CharField(
+                label=_("录入或更换身份证号码"),
+                required=False,
+                max_length=18,
+                widget=WriteOnlyInput(attrs={"autocomplete": "off", "size": 20}),
+                help_text=_("留空则保持原号码不变；已登记的号码只显示脱敏后的形式"),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         """Name, credit code, or phone digits: a clerk types the last four digits a donor reads out."""
@@ -92,11 +123,13 @@ class DonorAdmin(BranchScopedAdmin):
 
     @admin.display(description=_("身份证号码（脱敏）"))
     def masked_id_number(self, obj: Donor) -> str:
-        return mask_id_number(obj.id_number)
+        return mask_id_number(obj.id_number) if obj.id_number else "—"
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        elif not form.cleaned_data.get("id_number"):
+            obj.id_number = form.initial.get("id_number") or ""  # left blank: the number stays as it was
         if obj.public_display == "full" and obj.kind == "person" and obj.full_name_consent_text:
             obj.full_name_consent_at = obj.full_name_consent_at or timezone.now()
         super().save_model(request, obj, form, change)
@@ -121,7 +154,20 @@ class CampaignAdmin(BranchScopedAdmin):
     actions = ["pause", "reopen", "close", "fold"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("status",) if obj else ()
+        return ("status", "target_display") if obj else ("target_display",)
+
+    def get_fieldsets(self, request, obj=None):
+        # a read-only user sees the target formatted (1,000,000.00 元), not the input's raw figure
+        target = "target_amount" if obj is None or self.has_change_permission(request, obj) else "target_display"
+        return (
+            (None, {"fields": ("branch", ("kind", "is_emergency"), "name", "slug", "filing_number", "purpose")}),
+            (_("目标与期限"), {"fields": (target, ("starts_on", "ends_on"))}),
+            (_("状态"), {"fields": ("status",)}),
+        )
+
+    @admin.display(description=_("目标金额"))
+    def target_display(self, obj: Campaign) -> str:
+        return yuan_or_dash(obj.target_amount)
 
     def _set_status(self, request, queryset, status: str) -> None:
         for campaign in queryset:
@@ -153,7 +199,16 @@ class CampaignAdmin(BranchScopedAdmin):
 
 class DonationItemInline(ReadOnlyInline):
     model = DonationItem
-    fields = ("name", "specification", "quantity", "unit", "unit_value", "value_basis", "expiry_date")
+    fields = ("name", "specification", "quantity_display", "unit", "unit_value_display", "value_basis", "expiry_date")
+    readonly_fields = fields
+
+    @admin.display(description=_("数量"))
+    def quantity_display(self, item: DonationItem) -> str:
+        return quantity_text(item.quantity)
+
+    @admin.display(description=_("单价"))
+    def unit_value_display(self, item: DonationItem) -> str:
+        return yuan_or_dash(item.unit_value)
 
 
 class AttachmentInline(ReadOnlyInline):
@@ -208,8 +263,12 @@ class ReceiptInline(ReadOnlyInline):
 
 class CorrectionInline(ReadOnlyInline):
     model = DonationCorrection
-    fields = ("corrected_at", "corrected_by", "reason", "changes")
+    fields = ("corrected_at", "corrected_by", "reason", "changes_display")
     readonly_fields = fields
+
+    @admin.display(description=_("更正内容"))
+    def changes_display(self, correction: DonationCorrection) -> str:
+        return correction_changes_table(correction.changes)
 
 
 class ReceiptToIssueFilter(admin.SimpleListFilter):
@@ -269,6 +328,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
                     ("serial", "status"),
                     "donor",
                     ("kind", "amount_display", "refunded_display"),
+                    "refunds_display",
                     ("channel", "channel_transaction_id"),
                     "received_at",
                 )
@@ -289,6 +349,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
         "received_at",
         "amount_display",
         "refunded_display",
+        "refunds_display",
         "designated_recipient",
         "wish",
         "is_retroactive",
@@ -310,6 +371,10 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     def refunded_display(self, obj: Donation) -> str:
         return format_yuan_unit(obj.refunded_amount) if obj.refunded_amount else "—"
 
+    @admin.display(description=_("退款记录"))
+    def refunds_display(self, obj: Donation) -> str:
+        return refunds_table(obj.refunds)
+
     def get_queryset(self, request):
         valid = Receipt.objects.filter(donation=OuterRef("pk"), status=ReceiptStatus.VALID)
         return super().get_queryset(request).annotate(_has_valid_receipt=Exists(valid))
@@ -326,7 +391,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
     @admin.display(description=_("金额/物资"))
     def value_display(self, obj: Donation) -> str:
         if obj.kind == DonationKind.CASH:
-            return f"{format_yuan(obj.amount)} 元"
+            return format_yuan_unit(obj.amount)
         return gettext("物资")
 
     @admin.display(description=_("状态"), ordering="status")
@@ -578,17 +643,50 @@ class ReceiptCodeAdmin(BranchScopedAdmin):
 class ReceiptAdmin(BranchScopedAdmin):
     """Receipts are frozen: read-only here, reversed (冲红) through their own form."""
 
-    list_display = ("__str__", "payer_name", "total_amount", "issued_at", "status", "pdf_status")
+    list_display = ("__str__", "payer_name", "total_display", "issued_at", "status", "pdf_status")
     list_filter = ("status", "year", "pdf_status")
     search_fields = ("=number", "payer_name", "=donation__serial")
     list_select_related = ("donation",)
     show_full_result_count = False
+    # the receipt as printed (财综〔2024〕1号 art. 6), formatted; its token and file path are never shown
+    fieldsets = (
+        (
+            _("捐赠票据"),
+            {"fields": (("invoice_code", "number_display", "check_code"), ("issued_at", "status"), "replaces")},
+        ),
+        (_("交款人"), {"fields": ("payer_name", "payer_credit_code", "donation")}),
+        (_("项目明细"), {"fields": ("lines_display", "total_display", "total_in_words", "remark")}),
+        (_("收款单位"), {"fields": ("payee", ("reviewer_name", "issuer_name"), "issued_by")}),
+        (_("PDF"), {"fields": (("pdf_link", "pdf_status"),)}),
+    )
+    readonly_fields = (
+        "invoice_code", "number_display", "check_code", "issued_at", "status", "replaces", "payer_name",
+        "payer_credit_code", "donation", "lines_display", "total_display", "total_in_words", "remark", "payee",
+        "reviewer_name", "issuer_name", "issued_by", "pdf_link", "pdf_status",
+    )  # fmt: skip
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+    @admin.display(description=_("票据号码"), ordering="number")
+    def number_display(self, obj: Receipt) -> str:
+        return obj.number_display
+
+    @admin.display(description=_("金额合计"), ordering="total_amount")
+    def total_display(self, obj: Receipt) -> str:
+        # goods without evidence of value: quantities only, no amount (财综〔2024〕1号)
+        return format_yuan_unit(obj.total_amount) if obj.total_amount is not None else gettext("仅列数量")
+
+    @admin.display(description=_("项目明细"))
+    def lines_display(self, obj: Receipt) -> str:
+        return receipt_lines_table(obj.lines)
+
+    @admin.display(description=_("PDF 文件"))
+    def pdf_link(self, obj: Receipt) -> str:
+        return download_link(reverse("admin:donations_receipt_pdf", args=[obj.pk]) if obj.pdf_ready else None)
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # frozen as issued: reversed (冲红) through its own form
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -676,11 +774,30 @@ class CertificateAdmin(BranchScopedAdmin):
     list_display = ("verification_code", "donation", "issued_at", "pdf_status")
     search_fields = ("=verification_code", "=donation__serial")
     list_select_related = ("donation",)
+    fields = ("verification_code", "donation", "issued_at", ("pdf_link", "pdf_status"))
+    readonly_fields = fields[:-1] + ("pdf_link", "pdf_status")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+    @admin.display(description=_("PDF 文件"))
+    def pdf_link(self, obj: Certificate) -> str:
+        return download_link(reverse("admin:donations_certificate_pdf", args=[obj.pk]) if obj.pdf_ready else None)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.pdf_view)
+        return [path("<int:certificate_id>/pdf/", view, name="donations_certificate_pdf"), *super().get_urls()]
+
+    def pdf_view(self, request, certificate_id: int):
+        """Staff download, the user's branches only; never from a public media URL."""
+        certificate = get_object_or_404(self.get_queryset(request), pk=certificate_id)
+        if not self.has_view_permission(request, certificate) or not certificate.pdf_ready:
+            raise PermissionDenied
+        return FileResponse(
+            certificate.pdf.open("rb"), content_type="application/pdf", filename=certificate.pdf_filename()
+        )
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

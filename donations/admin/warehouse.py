@@ -84,12 +84,31 @@ class StockMovementAdmin(ServiceWrittenAdmin):
     )
     list_select_related = ("warehouse", "item", "allocation", "recorded_by", "confirmed_by")
     search_fields = ("=serial", "item__name", "=item__donation__serial")
-    fields = (
-        "serial", "warehouse", "item", "kind", "quantity", "moved_at", "status", "allocation", "transfer_pair",
-        "declared_quantity", "shortfall_quantity", "condition", "expiry_date", "photos_link", "reason",
+    fieldsets = (
+        (
+            _("出入库"),
+            {
+                "fields": (
+                    ("serial", "status_badge"),
+                    ("warehouse", "item"),
+                    ("kind", "quantity_display"),
+                    "moved_at",
+                    ("allocation", "transfer_pair"),
+                    "reason",
+                )
+            },
+        ),
+        (
+            _("数质量检查"),
+            {"fields": (("declared_display", "shortfall_display"), "condition", "expiry_date", "photos_link")},
+        ),
+        (_("双人签字"), {"fields": (("recorded_by", "recorded_at"), ("confirmed_by", "confirmed_at"))}),
+    )
+    readonly_fields = (
+        "serial", "status_badge", "warehouse", "item", "kind", "quantity_display", "moved_at", "allocation",
+        "transfer_pair", "reason", "declared_display", "shortfall_display", "condition", "expiry_date", "photos_link",
         "recorded_by", "recorded_at", "confirmed_by", "confirmed_at",
     )  # fmt: skip
-    readonly_fields = ("photos_link",)
     file_fields = ("photos",)
     date_hierarchy = "moved_at"
     list_per_page = 100
@@ -106,6 +125,14 @@ class StockMovementAdmin(ServiceWrittenAdmin):
     @admin.display(description=_("数量"), ordering="quantity")
     def quantity_display(self, obj: StockMovement) -> str:
         return f"{quantity_text(obj.quantity, signed=True)}{obj.item.unit}"
+
+    @admin.display(description=_("捐赠函数量"))
+    def declared_display(self, obj: StockMovement) -> str:
+        return f"{quantity_text(obj.declared_quantity)}{obj.item.unit}" if obj.declared_quantity is not None else "—"
+
+    @admin.display(description=_("短缺数量"))
+    def shortfall_display(self, obj: StockMovement) -> str:
+        return f"{quantity_text(obj.shortfall_quantity)}{obj.item.unit}" if obj.shortfall_quantity is not None else "—"
 
     @admin.display(description=_("状态"), ordering="status")
     def status_badge(self, obj: StockMovement):

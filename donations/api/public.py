@@ -210,7 +210,10 @@ class PublicCampaignViewSet(PublicViewSet):
         campaigns = list(public_campaigns()[:200])
         totals = campaign_totals(campaigns)
         for campaign in campaigns:
-            campaign.confirmed_donations, campaign.cash_received = totals.get(campaign.pk, (0, 0))
+            received = totals.get(campaign.pk)
+            campaign.confirmed_donations, campaign.cash_received = (
+                (received.donations, received.cash) if received else (0, 0)
+            )
         return Response(PublicCampaignTotalsSerializer(campaigns, many=True).data)
 
     @extend_schema(

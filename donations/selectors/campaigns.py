@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, F, Q, Sum, Value
@@ -18,6 +19,7 @@ from donations.models import (
     AllocationStatus,
     Campaign,
     Donation,
+    DonationItem,
     DonationKind,
     Recipient,
     ReconciliationRun,
@@ -31,12 +33,23 @@ ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
+class ReceivedTotals(NamedTuple):
+    """What was received, in the words every public page uses for it: 已接收捐款 (``cash``),
+    捐赠物资价值 (``goods``) and 合计 (``total``)."""
+
+    donations: int = 0
+    cash: Decimal = ZERO  # confirmed cash gifts, net of refunds
+    goods: Decimal = ZERO  # confirmed goods lots with evidence of value (the one lot-value rule)
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.goods
+
+
 @dataclass
 class CampaignSummary:
     campaign: Campaign
-    donations: int = 0
-    cash_received: Decimal = ZERO
-    goods_received: Decimal = ZERO
+    totals: ReceivedTotals = field(default_factory=ReceivedTotals)  # counted as the home page and list count it
     allocated: Decimal = ZERO
     in_stock: Decimal = ZERO
     cash_balance: Decimal = ZERO
@@ -48,8 +61,20 @@ class CampaignSummary:
     by_recipient_kind: list[tuple[str, Decimal]] = field(default_factory=list)
 
     @property
+    def donations(self) -> int:
+        return self.totals.donations
+
+    @property
+    def cash_received(self) -> Decimal:
+        return self.totals.cash
+
+    @property
+    def goods_received(self) -> Decimal:
+        return self.totals.goods
+
+    @property
     def received(self) -> Decimal:
-        return self.cash_received + self.goods_received
+        return self.totals.total
 
 
 def public_campaigns():
@@ -57,27 +82,43 @@ def public_campaigns():
     return Campaign.objects.select_related("branch").order_by("-starts_on", "-id")
 
 
-def campaign_totals(campaigns) -> dict[int, tuple[int, Decimal]]:
-    """campaign id -> (confirmed donations, confirmed cash net of refunds), one grouped query."""
-    rows = (
-        Donation.objects.public()
-        .filter(campaign__in=campaigns)
-        .values("campaign")
-        .annotate(
-            n=Count("id"),
-            cash=Coalesce(
-                Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)),
-                Value(ZERO),
-                output_field=_MONEY,
-            ),
-        )
+def received_totals(where: Q | None = None, *, by: str | None = None) -> dict[Any, ReceivedTotals]:
+    """The one definition of "received" for the home page, the campaign list and the campaign page.
+
+    Sums the public (confirmed) donations matching ``where``, grouped by the donation field ``by``
+    (e.g. ``"campaign"``; without it one group under the key ``None``), in two queries: the
+    donations with their cash, and the goods lots at their value (``donations.valuation``). Lots
+    without evidence of value are published in quantities and add nothing to the figures.
+    """
+    donations = Donation.objects.public().filter(where or Q()).order_by()
+    cash = Coalesce(
+        Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY
     )
-    return {row["campaign"]: (row["n"], fen(row["cash"])) for row in rows}
+    lots = DonationItem.objects.filter(
+        has_value_evidence(), donation__in=donations.filter(kind=DonationKind.IN_KIND)
+    ).order_by()
+    if by is None:
+        row = donations.aggregate(n=Count("id"), cash=cash)
+        goods = fen_to_yuan(lots.aggregate(total=Sum(lot_value_fen()))["total"])
+        return {None: ReceivedTotals(donations=row["n"], cash=fen(row["cash"]), goods=goods)}
+    goods_by = {
+        row["key"]: fen_to_yuan(row["total"])
+        for row in lots.values(key=F(f"donation__{by}")).annotate(total=Sum(lot_value_fen()))
+    }
+    return {
+        row["key"]: ReceivedTotals(donations=row["n"], cash=fen(row["cash"]), goods=goods_by.get(row["key"], ZERO))
+        for row in donations.values(key=F(by)).annotate(n=Count("id"), cash=cash)
+    }
+
+
+def campaign_totals(campaigns) -> dict[int, ReceivedTotals]:
+    """campaign id -> what it received (``received_totals``), one grouped query each for cash and goods."""
+    return received_totals(Q(campaign__in=campaigns), by="campaign")
 
 
 def campaign_summary(campaign: Campaign) -> CampaignSummary:
     """The campaign page's figures, summed over every branch that took gifts for it."""
-    summary = CampaignSummary(campaign=campaign)
+    summary = CampaignSummary(campaign=campaign, totals=received_totals(Q(campaign=campaign))[None])
     branches = set(
         Donation.objects.public().filter(campaign=campaign).values_list("branch", flat=True).distinct()
     ) | set(Allocation.objects.filter(campaign=campaign).values_list("branch", flat=True).distinct())
@@ -85,9 +126,6 @@ def campaign_summary(campaign: Campaign) -> CampaignSummary:
 
     for branch in Branch.objects.filter(pk__in=branches):
         books: Books = campaign_books(campaign, branch)
-        summary.donations += books.donations
-        summary.cash_received += books.cash_received
-        summary.goods_received += books.goods_received
         summary.allocated += books.allocated
         summary.in_stock += books.in_stock
         summary.cash_balance += books.cash_balance
@@ -191,6 +229,8 @@ def public_allocations_page(
 __all__ = [
     "AllocationPage",
     "CampaignSummary",
+    "HomeFigures",
+    "ReceivedTotals",
     "campaign_allocations",
     "campaign_allocations_by_recipient_kind",
     "campaign_daily",
@@ -198,26 +238,32 @@ __all__ = [
     "campaign_totals",
     "public_allocations_page",
     "public_campaigns",
+    "received_totals",
 ]
 
 
 @dataclass(frozen=True)
 class HomeFigures:
-    today_count: int
-    today_cash: Decimal
-    year_count: int
-    year_cash: Decimal
-    year_goods: Decimal
+    today: ReceivedTotals
+    year: ReceivedTotals
     campaign: Campaign | None
-    campaign_count: int
-    campaign_cash: Decimal
+    campaign_totals: ReceivedTotals
     latest: list  # the newest honor roll rows
     bulletins: list  # the newest published bulletins
 
+    @property
+    def year_cash(self) -> Decimal:
+        return self.year.cash
+
+    @property
+    def year_goods(self) -> Decimal:
+        return self.year.goods
+
 
 def home_figures() -> HomeFigures:
-    """Live totals for the home page: today, this year, and the current emergency campaign
-    (cached for 30 seconds: a surge sends everyone to the home page)."""
+    """Live totals for the home page: today, this year, and the current emergency campaign, each
+    counted by ``received_totals`` like the campaign pages (cached for 30 seconds: a surge sends
+    everyone to the home page)."""
     from django.core.cache import cache
     from django.utils import timezone
 
@@ -228,38 +274,15 @@ def home_figures() -> HomeFigures:
         now = timezone.localtime()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         year_start = day_start.replace(month=1, day=1)
-        confirmed = Donation.objects.public().filter(received_at__gte=year_start)
-        cash = Coalesce(
-            Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY
-        )
-        totals = confirmed.aggregate(
-            year_count=Count("id"),
-            year_cash=cash,
-            today_count=Count("id", filter=Q(received_at__gte=day_start)),
-            today_cash=Coalesce(
-                Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH, received_at__gte=day_start)),
-                Value(ZERO),
-                output_field=_MONEY,
-            ),
-        )
-        from donations.models import DonationItem
-
-        year_goods = DonationItem.objects.filter(
-            has_value_evidence(), donation__in=confirmed.filter(kind=DonationKind.IN_KIND)
-        ).aggregate(total=Sum(lot_value_fen()))["total"]
         campaign = Campaign.objects.filter(is_emergency=True, status="open").order_by("-starts_on", "-id").first()
-        count, campaign_cash = campaign_totals([campaign]).get(campaign.pk, (0, ZERO)) if campaign else (0, ZERO)
         return HomeFigures(
-            today_count=totals["today_count"],
-            today_cash=fen(totals["today_cash"]),
-            year_count=totals["year_count"],
-            year_cash=fen(totals["year_cash"]),
-            year_goods=fen_to_yuan(year_goods),
+            today=received_totals(Q(received_at__gte=day_start))[None],
+            year=received_totals(Q(received_at__gte=year_start))[None],
             campaign=campaign,
-            campaign_count=count,
-            campaign_cash=campaign_cash,
+            campaign_totals=received_totals(Q(campaign=campaign))[None] if campaign else ReceivedTotals(),
             latest=honor_roll_page(HonorRollFilters(), size=8).rows,
             bulletins=list(published_bulletins().order_by("-published_at", "-id")[:5]),
         )
 
-    return cache.get_or_set("disclosure:home-figures", load, 30)
+    # the key names the shape of HomeFigures: a deploy that changes it never reads the old one
+    return cache.get_or_set("disclosure:home-figures:received", load, 30)

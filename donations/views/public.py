@@ -30,7 +30,13 @@ from django.views.decorators.http import require_safe
 from donations.exports import safe_cell
 from donations.models import Campaign, Donation
 from donations.selectors import donation_public_facts
-from donations.selectors.campaigns import campaign_allocations, campaign_summary, campaign_totals, public_campaigns
+from donations.selectors.campaigns import (
+    ReceivedTotals,
+    campaign_allocations,
+    campaign_summary,
+    campaign_totals,
+    public_campaigns,
+)
 from donations.selectors.disclosure import campaign_bulletins
 from donations.selectors.honor_roll import (
     HonorRollRow,
@@ -236,7 +242,7 @@ def donation_page(request: HttpRequest, serial: str) -> HttpResponse:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = list(public_campaigns()[:100])
     totals = campaign_totals(campaigns)
-    rows = [(campaign, *totals.get(campaign.pk, (0, None))) for campaign in campaigns]
+    rows = [(campaign, totals.get(campaign.pk, ReceivedTotals())) for campaign in campaigns]
     return render(request, "disclosure/campaigns.html", {"rows": rows})
 
 
