@@ -225,10 +225,22 @@ class AttachmentInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', url, PurePosixPath(attachment.file.name).name)
 
 
+class AttachmentAddForm(forms.ModelForm):
+    class Meta:
+        model = Attachment
+        fields = ("kind", "file")
+        # a table row has its column heads, not labels: each control says what it is
+        widgets = {
+            "kind": forms.Select(attrs={"aria-label": _("附件类型")}),
+            "file": forms.ClearableFileInput(attrs={"aria-label": _("附件文件")}),
+        }
+
+
 class AttachmentAddInline(admin.TabularInline):
     """Adding attachments to any donation (letters often arrive later)."""
 
     model = Attachment
+    form = AttachmentAddForm
     extra = 1
     can_delete = False
     fields = ("kind", "file")

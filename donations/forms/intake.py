@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from donations.models import Campaign, Channel, DonationKind, Donor, Recipient, ValueBasis
 from donations.services.donors import DuplicateDonor, donor_check_duplicates
 from redcross.scoping import scope_queryset, visible_branches
+
+
+class DonorSearchWidget(AutocompleteSelect):
+    """The admin's autocomplete with a visible prompt, which is also the box's accessible name
+    (Django sets an empty placeholder)."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["data-placeholder"] = gettext("输入姓名、电话后四位或信用代码查找捐赠人")
+        return attrs
 
 
 def intake_defaults(user) -> dict[str, Any]:
@@ -70,13 +81,12 @@ class DonationRegisterForm(forms.Form):
     def _search_donors_by_typing(self, admin_site) -> None:
         """The admin's own autocomplete (select2, shipped with Django) and its "+" to add a donor
         in a pop-up without leaving this form."""
-        from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 
         from donations.models import Donation
 
         relation = Donation._meta.get_field("donor")
         field = self.fields["donor"]
-        widget = AutocompleteSelect(relation, admin_site, attrs={"data-placeholder": gettext("输入以查找捐赠人")})
+        widget = DonorSearchWidget(relation, admin_site)
         widget.choices = field.choices  # the field gives its (scoped) queryset to the widget it was built with
         field.widget = RelatedFieldWidgetWrapper(
             widget, relation.remote_field, admin_site, can_add_related=True, can_change_related=False,

@@ -260,7 +260,13 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         "counts": [n for _day, _cash, n in summary.daily],
         "recipientKinds": [name for name, _value in summary.by_recipient_kind],
         "recipientValues": [float(value) for _name, value in summary.by_recipient_kind],
-        "labels": {"cash": _("每日捐款（元）"), "count": _("每日笔数"), "byKind": _("按受赠单位类型拨付（元）")},
+        "labels": {
+            "cash": _("每日捐款（元）"),
+            "count": _("每日笔数"),
+            "byKind": _("按受赠单位类型拨付（元）"),
+            # the axis shows large sums in ten thousands: 万 in Chinese, "×10k" in English
+            "wan": _("万"),
+        },
     }
     context = {
         "campaign": campaign,

@@ -6,14 +6,20 @@
     var source = document.getElementById("campaign-chart-data");
     if (!source || typeof echarts === "undefined") return;
     var data = JSON.parse(source.textContent);
+    var charts = [];
+    // axis labels inside the chart's box (they were cut off on a phone), large sums in 万
+    var wan = function (value) { return value >= 10000 ? (value / 10000) + (data.labels.wan || "万") : value; };
     var daily = document.getElementById("chart-daily");
     if (daily) {
-      echarts.init(daily, null, { renderer: "svg" }).setOption({
+      var dailyChart = echarts.init(daily, null, { renderer: "svg" });
+      charts.push(dailyChart);
+      dailyChart.setOption({
         animation: false,
         tooltip: { trigger: "axis" },
         legend: { data: [data.labels.cash, data.labels.count] },
-        xAxis: { type: "category", data: data.days },
-        yAxis: [{ type: "value" }, { type: "value" }],
+        grid: { left: 8, right: 8, bottom: 8, top: 40, containLabel: true },
+        xAxis: { type: "category", data: data.days, axisLabel: { hideOverlap: true } },
+        yAxis: [{ type: "value", axisLabel: { formatter: wan } }, { type: "value", minInterval: 1 }],
         series: [
           { name: data.labels.cash, type: "bar", data: data.cash, itemStyle: { color: "#c8102e" } },
           { name: data.labels.count, type: "line", yAxisIndex: 1, data: data.counts, itemStyle: { color: "#555" } }
@@ -22,7 +28,9 @@
     }
     var kinds = document.getElementById("chart-kinds");
     if (kinds) {
-      echarts.init(kinds, null, { renderer: "svg" }).setOption({
+      var kindsChart = echarts.init(kinds, null, { renderer: "svg" });
+      charts.push(kindsChart);
+      kindsChart.setOption({
         animation: false,
         tooltip: { trigger: "item" },
         series: [{
@@ -31,6 +39,8 @@
         }]
       });
     }
+    // a phone turned sideways, a window resized: the charts follow their boxes
+    window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
   else draw();

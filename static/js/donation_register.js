@@ -5,6 +5,19 @@
   function ready(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
+  // select2 (the admin's autocomplete) draws a text box with no name of its own: give it the
+  // label of the field it stands for, whenever select2 draws one
+  function nameSearchBoxes() {
+    var boxes = document.querySelectorAll(".select2-selection__rendered[id$='-container']:not([aria-label])");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var selectId = box.id.replace(/^select2-/, "").replace(/-container$/, "");
+      var label = document.querySelector("label[for='" + selectId + "']");
+      if (label) { box.setAttribute("aria-label", label.textContent.trim()); }
+    });
+  }
+  if (window.MutationObserver) {
+    new MutationObserver(nameSearchBoxes).observe(document.documentElement, { childList: true, subtree: true });
+  }
   ready(function () {
     var kind = document.getElementById("id_kind");
     var goods = document.getElementById("donation-goods");

@@ -13,10 +13,10 @@ from tests.factories import CityBranchFactory, StaffFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def login(page, live_server, username):
+def login(page, live_server, username, password="correct-horse-battery"):
     page.goto(live_server.url + "/admin/login/")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("correct-horse-battery")
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
 
