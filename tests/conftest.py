@@ -14,6 +14,17 @@ def _clear_cache():
     caches["fragments"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # a request in English leaves English active in the thread (LocaleMiddleware activates, nothing
+    # deactivates): the next test starts in the portal's default language, as a new process would
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def branch_tree(db):
     """city ─┬─ east ── east_school

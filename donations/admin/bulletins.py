@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from donations.forms.bulletins import BulletinChangeForm, BulletinDraftForm
 from donations.models import Bulletin, BulletinStatus, Campaign, DisclosureReminder
-from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
-from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft, period_label
+from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines, period_display
+from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft
 from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
 from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, download_link, render_admin_page
 from redcross.forms import service_errors_to_form
@@ -109,7 +109,7 @@ class BulletinAdmin(BranchScopedAdmin):
 
     @admin.display(description=_("期间"), ordering="period_end")
     def period(self, obj: Bulletin) -> str:
-        return period_label(obj.period_start, obj.period_end)
+        return period_display(obj.period_start, obj.period_end)
 
     @admin.display(description=_("笔数"))
     def row_count(self, obj: Bulletin) -> str:
@@ -214,7 +214,7 @@ class BulletinAdmin(BranchScopedAdmin):
             "admin/donations/bulletin/publish.html",
             title=gettext("发布公示"),
             bulletin=bulletin,
-            period=period_label(bulletin.period_start, bulletin.period_end),
+            period=period_display(bulletin.period_start, bulletin.period_end),
             totals=bulletin.content.get("totals", {}),
             rows=bulletin.content.get("rows", [])[:50],
             original=bulletin,

@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -338,3 +339,11 @@ __all__ = [
     "public_bulletin",
     "published_bulletins",
 ]
+
+
+def period_display(start: date, end: date) -> str:
+    """The period in the reader's language (the hashed content keeps its Chinese ``period_label``)."""
+    day = _("Y年n月j日")
+    if start == end:
+        return date_format(start, day)
+    return _("%(start)s至%(end)s") % {"start": date_format(start, day), "end": date_format(end, day)}

@@ -34,6 +34,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations.models import (
     Campaign,
@@ -55,12 +56,13 @@ MAX_QUERY_LENGTH = 60
 _CURSOR_SALT = "donations.honor_roll.cursor"
 
 # what the public sees of the channel: online payment or transfer, not the merchant details
+# lazy: the labels are read in the language of each request, not of the process that imported this
 CHANNEL_CATEGORY = {
-    Channel.WECHAT: _("网络捐赠"),
-    Channel.ALIPAY: _("网络捐赠"),
-    Channel.BANK: _("银行汇款"),
-    Channel.ON_SITE: _("现场捐赠"),
-    Channel.OTHER: _("其他"),
+    Channel.WECHAT: gettext_lazy("网络捐赠"),
+    Channel.ALIPAY: gettext_lazy("网络捐赠"),
+    Channel.BANK: gettext_lazy("银行汇款"),
+    Channel.ON_SITE: gettext_lazy("现场捐赠"),
+    Channel.OTHER: gettext_lazy("其他"),
 }
 
 

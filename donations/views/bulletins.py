@@ -6,7 +6,6 @@ Everything shown comes from the published (hashed) content, which holds public f
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -17,7 +16,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -28,6 +26,7 @@ from donations.selectors.disclosure import (
     bulletin_archive_page,
     campaign_deadlines,
     neighbour_bulletins,
+    period_display,
     public_bulletin,
     published_bulletins,
 )
@@ -38,7 +37,11 @@ from donations.views.public import bad_request
 from redcross.models import Branch
 
 ROWS_PER_PAGE = 500
+
+
 BULLETIN_PAGE_CACHE_SECONDS = 24 * 3600
+
+
 VERIFY_CACHE_SECONDS = 60
 
 
@@ -47,14 +50,6 @@ def _bulletin_or_404(code: str, kind: str, number: int, *, with_content: bool = 
     if bulletin is None:
         raise Http404
     return bulletin
-
-
-def period_display(start: date, end: date) -> str:
-    """The period in the reader's language (the hashed content keeps its Chinese ``period_label``)."""
-    day = _("Y年n月j日")
-    if start == end:
-        return date_format(start, day)
-    return _("%(start)s至%(end)s") % {"start": date_format(start, day), "end": date_format(end, day)}
 
 
 def _kinds() -> list[tuple[str, str]]:

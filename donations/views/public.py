@@ -264,8 +264,9 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
             "cash": _("每日捐款（元）"),
             "count": _("每日笔数"),
             "byKind": _("按受赠单位类型拨付（元）"),
-            # the axis shows large sums in ten thousands: 万 in Chinese, "×10k" in English
-            "wan": _("万"),
+            # the axis shows large sums as Chinese readers count them, in 万, and English ones in k
+            "bigUnit": "万" if get_language().startswith("zh") else "k",
+            "bigDivisor": 10000 if get_language().startswith("zh") else 1000,
         },
     }
     context = {

@@ -7,8 +7,9 @@
     if (!source || typeof echarts === "undefined") return;
     var data = JSON.parse(source.textContent);
     var charts = [];
-    // axis labels inside the chart's box (they were cut off on a phone), large sums in 万
-    var wan = function (value) { return value >= 10000 ? (value / 10000) + (data.labels.wan || "万") : value; };
+    // axis labels inside the chart's box (they were cut off on a phone), large sums in 万 (k in English)
+    var divisor = data.labels.bigDivisor || 10000;
+    var wan = function (value) { return value >= divisor ? (value / divisor) + (data.labels.bigUnit || "万") : value; };
     var daily = document.getElementById("chart-daily");
     if (daily) {
       var dailyChart = echarts.init(daily, null, { renderer: "svg" });
