@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from redcross import views
+from redcross import verification_views, views
 from redcross.api import BranchViewSet
 from redcross.api_docs import ApiDocsView, OpenDataIndex
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # the one verification page of every numbered document (redcross.verification)
+    path("verify/", verification_views.verify_lookup, name="verify_lookup"),
+    path("verify/<str:code>/", verification_views.verify_document, name="verify_document"),
     path("donations/", include("donations.urls")),
     path("disclosure/", include("donations.public_urls")),
     path("admin/", admin.site.urls),
