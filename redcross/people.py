@@ -139,6 +139,21 @@ def person_by_id_number(id_number: str) -> Person | None:
     return Person.objects.active().filter(id_match_key=key).first()
 
 
+def persons_matching(*, name: str, phone: str = "", id_number: str = "") -> list[Person]:
+    """The active persons these facts would be: the one with this ID number, and those with this
+    phone and name. For a form that refuses a second sign-up of the same human (a duplicate
+    registration), whichever way they typed themselves the second time."""
+    matches: dict[int, Person] = {}
+    if id_number:
+        found = person_by_id_number(id_number)
+        if found is not None:
+            matches[found.pk] = found
+    if phone:
+        same = Person.objects.active().filter(phone=normalize_cn_phone(phone), name=normalize_person_name(name))
+        matches.update({person.pk: person for person in same})
+    return list(matches.values())
+
+
 @transaction.atomic
 def person_find_or_register(
     *,
@@ -150,7 +165,8 @@ def person_find_or_register(
     branch: Branch,
     by=None,
 ) -> PersonRegistration:
-    """The person with this ID number if one is registered; otherwise a new person.
+    """The person with this ID number if one is registered (under the same name: another name is
+    refused on ``id_number``); otherwise a new person.
 
     A new person who shares phone and name with a registered one whose ID number differs or is
     unknown is registered all the same and raises a suspected duplicate (``PersonDuplicate``) for
@@ -162,6 +178,7 @@ def person_find_or_register(
     if key:
         existing = Person.objects.active().filter(id_match_key=key).first()
         if existing is not None:
+            _check_same_name(existing, facts.name)
             return PersonRegistration(person=existing, created=False)
     person = Person(
         name=facts.name,
@@ -180,9 +197,17 @@ def person_find_or_register(
             existing = Person.objects.active().filter(id_match_key=key).first() if key else None
             if existing is None:
                 raise
+            _check_same_name(existing, facts.name)
             return PersonRegistration(person=existing, created=False)
         duplicates = _flag_phone_and_name(person)
     return PersonRegistration(person=person, created=True, suspected_duplicates=duplicates)
+
+
+def _check_same_name(person: Person, name: str) -> None:
+    """An ID number registered under another name is refused, never attached to that person: a
+    mistyped (or someone else's) number must not put a sign-up on another human's record."""
+    if "".join(person.name.split()).casefold() != "".join(name.split()).casefold():
+        raise ValidationError({"id_number": _("身份证号码与姓名不一致，请核对；如已改名，请联系本会更正")})
 
 
 def _flag_phone_and_name(person: Person) -> tuple[PersonDuplicate, ...]:
@@ -218,8 +243,13 @@ def person_update(
     reason: str = "",
 ) -> Person:
     """Correct a person's facts. ``id_number=None`` keeps the number on record (staff never see it
-    in full); a number that another active person holds is refused: that is a merge."""
-    ensure_branch_access(by, person.branch_id)
+    in full); a number that another active person holds is refused: that is a merge.
+
+    ``by`` is the staff member (checked against the person's branch), or None for the person
+    themself through their private management link (``redcross.public_forms``).
+    """
+    if by is not None:
+        ensure_branch_access(by, person.branch_id)
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.merged_into_id:
         raise ValidationError(_("此记录已合并到另一自然人，不能修改"))

@@ -63,6 +63,14 @@ def test_an_id_match_returns_the_registered_person(branch_tree):
     assert PersonDuplicate.objects.count() == 0
 
 
+def test_an_id_number_registered_under_another_name_is_refused(branch_tree):
+    first = _register(branch_tree["city"]).person
+    with pytest.raises(ValidationError) as caught:
+        _register(branch_tree["city"], name="李四")
+    assert "id_number" in caught.value.message_dict
+    assert list(Person.objects.all()) == [first]
+
+
 def test_same_phone_and_name_with_another_or_no_id_is_registered_and_flagged(branch_tree):
     first = _register(branch_tree["city"])
     no_id = _register(branch_tree["city"], id_number="")
