@@ -59,6 +59,20 @@ def person_match_key(id_number: str) -> str:
     return hmac.new(_match_key(), normalised.encode("ascii", "replace"), hashlib.sha256).hexdigest()
 
 
+def person_match_keys_recompute() -> int:
+    """Recompute every match key with the current ``PERSON_MATCH_KEY`` (after the key changed);
+    how many changed. Rows are updated with ``update()``: a new key is no change of the person."""
+    changed = 0
+    for pk in Person.objects.exclude(id_number="").values_list("pk", flat=True).iterator(chunk_size=500):
+        with transaction.atomic():
+            person = Person.objects.select_for_update().only("id_number", "id_match_key").get(pk=pk)
+            key = person_match_key(person.id_number)
+            if key != person.id_match_key:
+                Person.objects.filter(pk=pk).update(id_match_key=key)
+                changed += 1
+    return changed
+
+
 # --- input ----------------------------------------------------------------------------------
 
 

@@ -194,3 +194,19 @@ def test_review_dismiss_and_merge_from_a_duplicate(branch_tree, city_staff):
     assert flagged.status == DuplicateStatus.DISMISSED
     with pytest.raises(ValidationError):
         person_duplicate_dismiss(duplicate=flagged, by=city_staff, note="again")
+
+
+def test_a_new_match_key_is_applied_by_the_rehash_command(branch_tree, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    person = _register(branch_tree["city"]).person
+    settings.PERSON_MATCH_KEY = "a-new-person-match-key-of-32-chars-or-more"
+    from redcross.people import person_by_id_number
+
+    assert person_by_id_number(ID_NUMBER) is None  # the stored key was taken with the old one
+    out = StringIO()
+    call_command("rehash_person_ids", stdout=out)
+    assert "1 match keys recomputed" in out.getvalue()
+    assert _register(branch_tree["city"]).person == person
