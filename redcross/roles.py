@@ -50,11 +50,11 @@ _PEOPLE: list[Rule] = [
     ("redcross", "change_personduplicate"),
     ("redcross", "merge_person"),
     ("redcross", "view_consenttext"),
-    ("redcross", "add_consenttext"),
-    ("redcross", "change_consenttext"),
     ("redcross", "view_consentrecord"),
     ("redcross", "change_consentrecord"),
 ]
+# the texts people consent to are drafted by the programme officers, not by every district
+_CONSENT_TEXTS: list[Rule] = [("redcross", "add_consenttext"), ("redcross", "change_consenttext")]
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,10 @@ ROLES: tuple[Role, ...] = (
         ),
     ),
     Role("relief_officer", _noop("人道救助项目专员"), tuple(_officer("relief"))),
-    Role("training_officer", _noop("应急救护培训专员"), tuple(_officer("training") + _PEOPLE)),
+    Role("training_officer", _noop("应急救护培训专员"), tuple(_officer("training") + _PEOPLE + _CONSENT_TEXTS)),
     Role("registries_officer", _noop("三献工作专员"), tuple(_officer("registries"))),
-    Role("membership_officer", _noop("会员工作专员"), tuple(_officer("membership") + _PEOPLE)),
-    Role("volunteer_officer", _noop("志愿服务专员"), tuple(_officer("volunteers") + _PEOPLE)),
+    Role("membership_officer", _noop("会员工作专员"), tuple(_officer("membership") + _PEOPLE + _CONSENT_TEXTS)),
+    Role("volunteer_officer", _noop("志愿服务专员"), tuple(_officer("volunteers") + _PEOPLE + _CONSENT_TEXTS)),
     Role("publicity_officer", _noop("宣传工作专员"), tuple(_officer("publicity"))),
     Role(
         "district_staff",

@@ -210,3 +210,37 @@ def test_a_new_match_key_is_applied_by_the_rehash_command(branch_tree, settings)
     call_command("rehash_person_ids", stdout=out)
     assert "1 match keys recomputed" in out.getvalue()
     assert _register(branch_tree["city"]).person == person
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_id_number_make_one_person(branch_tree):
+    """Ten sign-ups with the same ID number at once (typed ten ways): one person, ten finds of it."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent inserts are checked on PostgreSQL (SQLite serialises whole transactions)")
+    city = branch_tree["city"]
+    typed = [ID_NUMBER, ID_NUMBER.lower(), f" {ID_NUMBER} ", "１１０１０５１９４９１２３１００２Ｘ"] * 3
+    found, errors = [], []
+    barrier = threading.Barrier(10)
+
+    def register(number):
+        try:
+            barrier.wait(timeout=30)
+            found.append(_register(city, id_number=number).person.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=register, args=(number,)) for number in typed[:10]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert Person.objects.count() == 1
+    assert found == [Person.objects.get().pk] * 10

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.test.utils import isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
 from redcross.verification import (
@@ -181,3 +181,14 @@ def test_codes_are_looked_up_in_one_place_only():
             if "verification_code=" in path.read_text(encoding="utf-8").replace(" ", ""):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_a_verification_page_costs_a_query_per_registered_kind(client, card_model, branch_tree):
+    from redcross.verification import verifiable_kinds
+
+    card = _card(card_model)
+    client.get("/")  # the portal's facts cached, as on a warm site
+    url = f"/verify/{card.verification_code}/"
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= len(verifiable_kinds())
