@@ -9,7 +9,18 @@ class DonationsConfig(AppConfig):
     def ready(self) -> None:
         # the beat entries name donations tasks, which must be registered in every process
         from donations import tasks  # noqa: F401
+        from donations.models import Certificate
+        from donations.selectors.lookup import certificate_verification_context, public_certificates
         from redcross.navigation import PublicSection, register_public_section
+        from redcross.verification import register_verifiable
+
+        # the donation certificate is checked on the one verification page, like every numbered document
+        register_verifiable(
+            Certificate,
+            template="donations/certificate_verify.html",
+            queryset=public_certificates,
+            context=certificate_verification_context,
+        )
 
         register_public_section(
             PublicSection(

@@ -9,19 +9,54 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ForeignKey
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from redcross.models import Branch, BranchLevel, NumberSequence, User, WorkerHeartbeat
+from redcross.consent import (
+    consent_text_change,
+    consent_text_draft,
+    consent_text_is_used,
+    consent_text_publish,
+    consent_withdraw,
+)
+from redcross.forms import service_error_message, service_errors_to_form
+from redcross.models import (
+    Branch,
+    BranchLevel,
+    ConsentMethod,
+    ConsentRecord,
+    ConsentText,
+    DuplicateStatus,
+    NumberSequence,
+    Person,
+    PersonDuplicate,
+    User,
+    WorkerHeartbeat,
+)
 from redcross.money import format_yuan_unit
+from redcross.people import (
+    PHONE_AND_NAME,
+    person_by_id_number,
+    person_duplicate_dismiss,
+    person_duplicate_merge,
+    person_facts_clean,
+    person_find_or_register,
+    person_match_key,
+    person_update,
+)
+from redcross.public_forms import CnIdNumberField
 from redcross.scoping import can_access_branch, scope_queryset, visible_branches
+from redcross.validators import normalize_cn_id_number
 
 
 def branch_id_of(obj, branch_field: str) -> int | None:
@@ -210,3 +245,269 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- persons (自然人) and consent -------------------------------------------------------------
+
+
+class PersonAdminForm(forms.ModelForm):
+    """The ID number is never shown in full: staff see it masked and may type a correction."""
+
+    new_id_number = CnIdNumberField(
+        required=False, label=_("居民身份证号码"), help_text=_("新登记时填写；修改时留空即保留原号码，填写则更正")
+    )
+
+    class Meta:
+        model = Person
+        fields = ("name", "phone", "birth_date", "sex", "branch")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        number = cleaned.get("new_id_number") or (self.instance.id_number if self.instance.pk else "")
+        try:
+            person_facts_clean(
+                name=cleaned.get("name", ""),
+                phone=cleaned.get("phone", ""),
+                id_number=number,
+                birth_date=cleaned.get("birth_date"),
+                sex=cleaned.get("sex", ""),
+            )
+        except ValidationError as exc:
+            service_errors_to_form(exc, self, aliases={"id_number": "new_id_number"})
+            return cleaned
+        holder = person_by_id_number(number) if number else None
+        if holder is not None and holder.pk != self.instance.pk:
+            self.add_error(
+                "new_id_number", _("该身份证号码已登记为 %(person)s；如为同一人，请合并两条记录") % {"person": holder}
+            )
+        return cleaned
+
+
+@admin.register(Person)
+class PersonAdmin(BranchScopedAdmin):
+    form = PersonAdminForm
+    list_display = ("id", "name", "masked_phone_display", "masked_id_display", "sex", "birth_date", "branch", "status")
+    list_display_links = ("id", "name")
+    list_filter = ("sex", ("merged_into", admin.EmptyFieldListFilter), "branch__level")
+    list_select_related = ("branch",)
+    search_fields = ("name", "phone")
+    search_help_text = _("按姓名、手机号码（或其中几位）或完整的身份证号码查找")
+    readonly_fields = ("masked_id_display", "merged_into", "merged_at", "merged_by", "merge_reason", "created_at")
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "masked_id_display", "new_id_number", "birth_date", "sex", "branch")}),
+        (_("合并"), {"fields": ("merged_into", "merged_at", "merged_by", "merge_reason"), "classes": ("collapse",)}),
+        (None, {"fields": ("created_at",)}),
+    )
+
+    @admin.display(description=_("手机号码"))
+    def masked_phone_display(self, obj: Person) -> str:
+        return obj.masked_phone
+
+    @admin.display(description=_("居民身份证号码"))
+    def masked_id_display(self, obj: Person) -> str:
+        return obj.masked_id_number if obj and obj.pk else ""
+
+    @admin.display(description=_("状态"))
+    def status(self, obj: Person) -> str:
+        return _("已合并到 #%(pk)s") % {"pk": obj.merged_into_id} if obj.merged_into_id else _("有效")
+
+    def get_search_results(self, request, queryset, search_term):
+        # a full ID number is found through its keyed hash (the number itself is encrypted)
+        term = search_term.strip()
+        if len(normalize_cn_id_number(term)) == 18:
+            return queryset.filter(id_match_key=person_match_key(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a duplicate is merged, never deleted: other records point at the person
+
+    def has_change_permission(self, request, obj=None):
+        # a merged person is a tombstone; its history stays readable
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.merged_into_id)
+
+    def save_model(self, request, obj, form, change):
+        if not self._in_scope(request, obj):
+            raise PermissionDenied
+        data = form.cleaned_data
+        facts = {key: data.get(key) or "" for key in ("name", "phone", "sex")}
+        if change:
+            person_update(
+                person=obj,
+                by=request.user,
+                id_number=data.get("new_id_number") or None,
+                birth_date=data.get("birth_date"),
+                **facts,
+            )
+        else:
+            registration = person_find_or_register(
+                id_number=data.get("new_id_number") or "",
+                birth_date=data.get("birth_date"),
+                branch=data["branch"],
+                by=request.user,
+                **facts,
+            )
+            obj.pk = registration.person.pk
+        obj.refresh_from_db()
+
+
+class PersonDuplicateMergeForm(forms.Form):
+    keep = forms.ChoiceField(label=_("保留哪一条记录"), widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("合并原因"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, duplicate: PersonDuplicate, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [
+            (person.pk, f"#{person.pk} {person.name} {person.masked_phone} {person.masked_id_number}")
+            for person in (duplicate.candidate, duplicate.person)
+        ]
+
+
+@admin.register(PersonDuplicate)
+class PersonDuplicateAdmin(BranchScopedAdmin):
+    """The review list of suspected duplicates: merge the two, or mark them as two people."""
+
+    branch_field = "person__branch"
+    list_display = ("id", "person_display", "candidate_display", "reason_display", "status", "created_at", "merge_link")
+    list_filter = ("status",)
+    list_select_related = ("person", "candidate")
+    readonly_fields = ("person", "candidate", "reason", "status", "created_at", "resolved_at", "resolved_by")
+    fields = readonly_fields + ("resolution_note",)
+    actions = ("dismiss_selected",)
+
+    @admin.display(description=_("新登记"))
+    def person_display(self, obj: PersonDuplicate) -> str:
+        return f"#{obj.person_id} {obj.person.name} {obj.person.masked_phone}"
+
+    @admin.display(description=_("疑似重复"))
+    def candidate_display(self, obj: PersonDuplicate) -> str:
+        return f"#{obj.candidate_id} {obj.candidate.name} {obj.candidate.masked_phone}"
+
+    @admin.display(description=_("疑似原因"))
+    def reason_display(self, obj: PersonDuplicate) -> str:
+        return _("手机号码和姓名相同，身份证号码不同或缺失") if obj.reason == PHONE_AND_NAME else obj.reason
+
+    @admin.display(description=_("处理"))
+    def merge_link(self, obj: PersonDuplicate) -> str:
+        if obj.status != DuplicateStatus.OPEN:
+            return "—"
+        url = reverse("admin:redcross_personduplicate_merge", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("合并…"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        merge = self.admin_site.admin_view(self.merge_view)
+        return [path("<int:pk>/merge/", merge, name="redcross_personduplicate_merge"), *super().get_urls()]
+
+    def merge_view(self, request, pk: int):
+        duplicate = get_object_or_404(
+            self.get_queryset(request).select_related("person", "candidate"), pk=pk, status=DuplicateStatus.OPEN
+        )
+        if not request.user.has_perm("redcross.merge_person"):
+            raise PermissionDenied
+        form = PersonDuplicateMergeForm(request.POST or None, duplicate=duplicate)
+        if request.method == "POST" and form.is_valid():
+            keep = duplicate.person if int(form.cleaned_data["keep"]) == duplicate.person_id else duplicate.candidate
+            try:
+                result = person_duplicate_merge(
+                    duplicate=duplicate, keep=keep, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                service_errors_to_form(exc, form, aliases={"merge": "keep"})
+            else:
+                moved = sum(result.moved.values())
+                self.message_user(request, _("已合并，%(count)d 条关联记录已转到保留的记录") % {"count": moved})
+                return redirect("admin:redcross_personduplicate_changelist")
+        return render_admin_page(
+            self, request, "admin/redcross/personduplicate/merge.html", _("合并疑似重复的自然人"), form=form
+        )
+
+    @admin.action(description=_("标记为不是同一人"), permissions=["change"])
+    def dismiss_selected(self, request, queryset):
+        done = 0
+        for duplicate in queryset.filter(status=DuplicateStatus.OPEN):
+            person_duplicate_dismiss(duplicate=duplicate, by=request.user, note=gettext("经核对不是同一人"))
+            done += 1
+        self.message_user(request, _("已处理 %(count)d 条") % {"count": done})
+
+
+class ConsentTextAdminForm(forms.ModelForm):
+    class Meta:
+        model = ConsentText
+        fields = ("purpose", "title", "text")
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(SimpleHistoryAdmin):
+    """Texts are drafted and published here; a text anyone has consented to is read-only."""
+
+    form = ConsentTextAdminForm
+    list_display = ("purpose", "version", "title", "published_at", "created_at")
+    list_filter = ("purpose",)
+    actions = ("publish_selected",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("version", "published_at")
+        if consent_text_is_used(obj):
+            return ("purpose", "version", "title", "text", "published_at")
+        return ("purpose", "version", "published_at")
+
+    def get_fields(self, request, obj=None):
+        return ("purpose", "version", "title", "text", "published_at")
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                consent_text_change(text=obj, by=request.user, title=obj.title, body=obj.text)
+            else:
+                created = consent_text_draft(purpose=obj.purpose, title=obj.title, text=obj.text, by=request.user)
+                obj.pk, obj.version = created.pk, created.version
+        except ValidationError as exc:
+            raise PermissionDenied(service_error_message(exc)) from exc
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("发布所选版本"), permissions=["change"])
+    def publish_selected(self, request, queryset):
+        for text in queryset:
+            consent_text_publish(text=text, by=request.user)
+        self.message_user(request, _("已发布"))
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(BranchScopedAdmin):
+    """Read-only list of consents; staff record counter and written consent through the apps' forms."""
+
+    list_display = ("id", "subject_display", "purpose", "text", "method", "given_at", "withdrawn_at", "branch")
+    list_filter = ("purpose", "method", ("withdrawn_at", admin.EmptyFieldListFilter))
+    list_select_related = ("person", "text", "branch")
+    search_fields = ("=person__id",)
+    exclude = ("management_token",)
+    actions = ("withdraw_selected",)
+
+    @admin.display(description=_("同意人"))
+    def subject_display(self, obj: ConsentRecord) -> str:
+        return str(obj.person) if obj.person_id else f"{obj.subject_type} #{obj.subject_id}"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ConsentRecord._meta.fields if field.name != "management_token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("登记撤回（现场）"), permissions=["change"])
+    def withdraw_selected(self, request, queryset):
+        for record in queryset.filter(withdrawn_at__isnull=True):
+            consent_withdraw(record=record, method=ConsentMethod.COUNTER, by=request.user)
+        self.message_user(request, _("已登记撤回，即时生效"))

@@ -40,6 +40,23 @@ def _officer(app: str) -> list[Rule]:
     return [("redcross", "view_branch"), (app, "view_*"), (app, "add_*"), (app, "change_*")]
 
 
+# The person register (redcross.Person) and consent, for the apps whose people are persons:
+# training, membership, volunteers. Not relief or the three donations (DESIGN.md section 6).
+_PEOPLE: list[Rule] = [
+    ("redcross", "view_person"),
+    ("redcross", "add_person"),
+    ("redcross", "change_person"),
+    ("redcross", "view_personduplicate"),
+    ("redcross", "change_personduplicate"),
+    ("redcross", "merge_person"),
+    ("redcross", "view_consenttext"),
+    ("redcross", "view_consentrecord"),
+    ("redcross", "change_consentrecord"),
+]
+# the texts people consent to are drafted by the programme officers, not by every district
+_CONSENT_TEXTS: list[Rule] = [("redcross", "add_consenttext"), ("redcross", "change_consenttext")]
+
+
 @dataclass(frozen=True)
 class Role:
     key: str
@@ -95,10 +112,10 @@ ROLES: tuple[Role, ...] = (
         ),
     ),
     Role("relief_officer", _noop("人道救助项目专员"), tuple(_officer("relief"))),
-    Role("training_officer", _noop("应急救护培训专员"), tuple(_officer("training"))),
+    Role("training_officer", _noop("应急救护培训专员"), tuple(_officer("training") + _PEOPLE + _CONSENT_TEXTS)),
     Role("registries_officer", _noop("三献工作专员"), tuple(_officer("registries"))),
-    Role("membership_officer", _noop("会员工作专员"), tuple(_officer("membership"))),
-    Role("volunteer_officer", _noop("志愿服务专员"), tuple(_officer("volunteers"))),
+    Role("membership_officer", _noop("会员工作专员"), tuple(_officer("membership") + _PEOPLE + _CONSENT_TEXTS)),
+    Role("volunteer_officer", _noop("志愿服务专员"), tuple(_officer("volunteers") + _PEOPLE + _CONSENT_TEXTS)),
     Role("publicity_officer", _noop("宣传工作专员"), tuple(_officer("publicity"))),
     Role(
         "district_staff",
@@ -108,6 +125,8 @@ ROLES: tuple[Role, ...] = (
             + [(app, pattern) for app in DOMAIN_APPS[1:] for pattern in ("view_*", "add_*", "change_*")]
             # a district branch publishes its own bulletins (scoping keeps it to its own branch)
             + [("donations", "publish_bulletin")]
+            # and registers the persons its courses, members and volunteers bring in
+            + _PEOPLE
         ),
     ),
     Role("leadership", _noop("领导班子"), tuple(_READ_ALL + [("reports", "add_*")])),

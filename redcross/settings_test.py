@@ -8,6 +8,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijk
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # a fixed, valid Fernet key used only by the test suite
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=")
+# a fixed key for matching persons by ID number, used only by the test suite
+os.environ.setdefault("PERSON_MATCH_KEY", "test-only-person-match-key-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # the suite's own SQLite file and broker folders, apart from a `make run` next to it
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))

@@ -3,9 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from redcross import views
+from redcross import verification_views, views
 from redcross.api import BranchViewSet
 from redcross.api_docs import ApiDocsView, OpenDataIndex
+from redcross.public_forms import ConsentManageView
 
 # The kernel's own routes; each app mounts its API by name below, so importing the project's
 # URLs imports no app module until Django resolves them.
@@ -16,6 +17,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # the one verification page of every numbered document (redcross.verification)
+    path("verify/", verification_views.verify_lookup, name="verify_lookup"),
+    path("verify/<str:code>/", verification_views.verify_document, name="verify_document"),
+    # a consent given online, seen and withdrawn through its private link (redcross.public_forms)
+    path("consent/<str:token>/", ConsentManageView.as_view(), name="consent_manage"),
     path("donations/", include("donations.urls")),
     path("disclosure/", include("donations.public_urls")),
     path("admin/", admin.site.urls),

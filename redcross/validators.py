@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,13 +22,18 @@ from stdnum.util import clean
 
 __all__ = [
     "CnPhone",
+    "cn_id_birth_date",
+    "cn_id_sex",
     "fold_full_width",
     "normalize_cn_id_number",
     "normalize_cn_phone",
+    "normalize_person_name",
     "normalize_uscc",
     "parse_cn_phone",
+    "validate_birth_date",
     "validate_cn_id_number",
     "validate_cn_phone",
+    "validate_person_name",
     "validate_uscc",
 ]
 
@@ -52,8 +58,9 @@ _ID_FORMAT_RE = re.compile(r"[0-9]{17}[0-9X]", flags=re.ASCII)
 
 
 def normalize_cn_id_number(value: Any) -> str:
-    """Compact form: no spaces or dashes, full-width digits folded, upper-case X."""
-    return clean(_text(value), " -").strip().upper()
+    """Compact form: no spaces or dashes, full-width digits and letters folded, upper-case X."""
+    # NFKC folds what Chinese IMEs type: full-width digits, Ｘ and ｘ, the ideographic space
+    return clean(unicodedata.normalize("NFKC", _text(value)), " -").strip().upper()
 
 
 def _id_error(code: str) -> ValidationError:
@@ -202,3 +209,61 @@ def validate_cn_phone(value: Any) -> None:
     landline with area code, e.g. 010-62345678, 0571-8888888 转 123."""
     if parse_cn_phone(value) is None:
         raise ValidationError(PHONE_MESSAGE, code="invalid_phone")
+
+
+# --- Persons' names and birth dates ---------------------------------------------------------
+
+PERSON_NAME_MAX_LENGTH = 50
+PERSON_NAME_MESSAGES = {
+    "required": gettext_lazy("请输入姓名"),
+    "too_long": gettext_lazy("姓名不能超过 %(max)d 个字符"),
+    "invalid_characters": gettext_lazy("姓名只能包含文字、空格和 · - ' 等字符，不能包含数字、< > 等符号"),
+}
+# digits, markup and the punctuation no name carries; control characters are refused apart
+_NAME_REFUSED_RE = re.compile(r"[0-9<>&\"\\/{}\[\]=;@#$%^*+|~`!?()（）]")
+
+
+def normalize_person_name(value: Any) -> str:
+    """Runs of whitespace (full-width included) become one space; the ends are trimmed."""
+    return " ".join(fold_full_width(_text(value)).split())
+
+
+def validate_person_name(value: Any) -> None:
+    """A person's name as typed: not empty, at most 50 characters, no digits or markup."""
+    name = normalize_person_name(value)
+    if not name:
+        raise ValidationError(PERSON_NAME_MESSAGES["required"], code="required")
+    if len(name) > PERSON_NAME_MAX_LENGTH:
+        raise ValidationError(PERSON_NAME_MESSAGES["too_long"], code="too_long", params={"max": PERSON_NAME_MAX_LENGTH})
+    if _NAME_REFUSED_RE.search(name) or any(not ch.isprintable() for ch in name):
+        raise ValidationError(PERSON_NAME_MESSAGES["invalid_characters"], code="invalid_characters")
+
+
+BIRTH_DATE_MESSAGES = {
+    "future": gettext_lazy("出生日期不能晚于今天"),
+    "too_early": gettext_lazy("出生日期不能早于 1900 年"),
+}
+
+
+def validate_birth_date(value: datetime.date) -> None:
+    """A real person's birth date: not in the future, not before 1900."""
+    if value > datetime.date.today():
+        raise ValidationError(BIRTH_DATE_MESSAGES["future"], code="future")
+    if value < datetime.date(1900, 1, 1):
+        raise ValidationError(BIRTH_DATE_MESSAGES["too_early"], code="too_early")
+
+
+def cn_id_birth_date(number: str) -> datetime.date | None:
+    """The birth date an 18-digit ID number encodes (None if it encodes none)."""
+    try:
+        return ric.get_birth_date(normalize_cn_id_number(number))
+    except (stdnum_exceptions.ValidationError, ValueError):
+        return None
+
+
+def cn_id_sex(number: str) -> Literal["male", "female"] | None:
+    """The sex an 18-digit ID number encodes: its 17th digit, odd for men."""
+    number = normalize_cn_id_number(number)
+    if len(number) != 18 or not number[16].isdigit():
+        return None
+    return "male" if int(number[16]) % 2 else "female"

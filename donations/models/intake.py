@@ -27,17 +27,12 @@ from redcross.money import MoneyField
 from redcross.signoff import TwoPersonConfirmed
 from redcross.uploads import validate_evidence_file
 from redcross.validators import validate_cn_phone, validate_uscc
-
-# certificate verification codes: readable, no 0/O/1/I, 10 characters (~50 bits)
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+from redcross.verification import VerifiableDocument
+from redcross.verification import new_verification_code as new_verification_code  # named by migration 0001
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-def new_verification_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
 
 class DonorKind(models.TextChoices):
@@ -675,17 +670,23 @@ class ReceiptReversal(models.Model):
         raise ValidationError(_("冲红记录不能删除"))
 
 
-class Certificate(PdfDocument):
-    """电子捐赠证书: one per confirmed donation, publicly verifiable by its code."""
+class Certificate(PdfDocument, VerifiableDocument):
+    """电子捐赠证书: one per confirmed donation, publicly verifiable by its code
+    (``redcross.verification``: the one verification page of every numbered document).
+
+    Its facts are its donation's: the serial is its number, the donor its holder, shown as the
+    donor chose to appear (masked, full name with consent, or 爱心人士).
+    """
+
+    document_kind = _("电子捐赠证书")
+    number_label = _("捐赠流水号")
+    holder_label = _("捐赠人")
 
     pdf_upload_to = "donations/certificates/%Y/"
     pdf_render_task = "donations.tasks.certificate_render_pdf_task"
 
     donation = models.OneToOneField(
         Donation, verbose_name=_("捐赠"), on_delete=models.PROTECT, related_name="certificate"
-    )
-    verification_code = models.CharField(
-        _("验证码"), max_length=16, unique=True, default=new_verification_code, editable=False
     )
     issued_at = models.DateTimeField(_("颁发时间"), auto_now_add=True)
 
@@ -699,6 +700,18 @@ class Certificate(PdfDocument):
 
     def __str__(self) -> str:
         return self.verification_code
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.number:
+            self.number = self.donation.serial
+        if not self.holder_name_digest:
+            donor = self.donation.donor
+            self.set_holder(donor.name, display_name=donor.public_name)
+        super().save(*args, **kwargs)
+
+    def public_holder_name(self) -> str:
+        # the donor may change how they appear after the certificate was issued
+        return self.donation.donor.public_name
 
     def pdf_filename(self) -> str:
         return f"{self.verification_code}.pdf"

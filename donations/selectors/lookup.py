@@ -9,7 +9,10 @@ from __future__ import annotations
 import hmac
 import re
 
+from django.db.models import QuerySet
+
 from donations.models import Certificate, Donation, Receipt, ReceiptStatus
+from donations.selectors import donation_public_facts
 from redcross.validators import fold_full_width
 
 _SERIAL_RE = re.compile(r"[A-Z0-9-]{1,30}", flags=re.ASCII)
@@ -51,16 +54,19 @@ def donation_certificate(donation: Donation) -> Certificate | None:
     return Certificate.objects.filter(donation=donation).first()
 
 
-def certificate_by_code(code: str) -> Certificate | None:
-    """The certificate of a public donation with this verification code (already folded and upper-cased)."""
-    if not 0 < len(code) <= 16:
-        return None
+def public_certificates() -> QuerySet[Certificate]:
+    """The certificates anyone may verify: those of public (confirmed) donations, with what their
+    verification page shows (registered with ``redcross.verification`` in ``DonationsConfig.ready``)."""
     return (
-        Certificate.objects.filter(verification_code=code, donation__in=Donation.objects.public())
+        Certificate.objects.filter(donation__in=Donation.objects.public())
         .select_related("donation__donor", "donation__campaign", "donation__branch", "donation__designated_recipient")
         .prefetch_related("donation__items")
-        .first()
     )
+
+
+def certificate_verification_context(certificate: Certificate) -> dict:
+    """The donation's public facts, shown under the certificate's key facts."""
+    return {"certificate": certificate, "facts": donation_public_facts(certificate.donation)}
 
 
 def receipt_by_codes(*, invoice_code: str, number: str, check_code: str) -> Receipt | None:

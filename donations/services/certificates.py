@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 
 from donations.models import Certificate, Donation
 from redcross.documents import document_pdf_request, document_render_pdf
+from redcross.verification import verification_url
 
 
 @transaction.atomic
@@ -19,7 +19,8 @@ def certificate_issue(*, donation: Donation) -> Certificate:
 
 
 def certificate_verify_url(certificate: Certificate) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/donations/verify/{certificate.verification_code}/"
+    """What the certificate's QR code opens: the one verification page (``/verify/<code>/``)."""
+    return verification_url(certificate)
 
 
 def certificate_pdf_bytes(certificate: Certificate) -> bytes:

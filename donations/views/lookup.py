@@ -2,7 +2,8 @@
 
 * ``lookup``: serial + last four digits of the phone on record -> the donation's token page.
 * ``donation`` and its PDFs: the token page (the link the donor keeps).
-* ``certificate_verify`` / ``receipt_verify``: what the QR codes on certificates and receipts open.
+* ``certificate_verify`` / ``receipt_verify``: what the QR codes on certificates and receipts open
+  (the certificate's through the one verification page of ``redcross.verification``).
 
 Only confirmed donations are public. Every "not found" is one answer, whatever the
 reason (unknown serial, wrong digits, no phone on record, not yet confirmed), so the
@@ -28,7 +29,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 from donations.models import Certificate, Donation, Receipt, ReceiptStatus
 from donations.selectors import donation_public_facts
 from donations.selectors.lookup import (
-    certificate_by_code,
     donation_by_serial_and_phone,
     donation_by_token,
     donation_certificate,
@@ -38,6 +38,7 @@ from donations.selectors.lookup import (
 from donations.selectors.trace import donation_trace
 from redcross.ratelimit import RateLimiter, private_page
 from redcross.validators import fold_full_width
+from redcross.verification_views import document_verify_response
 
 logger = logging.getLogger(__name__)
 
@@ -177,13 +178,9 @@ def certificate_pdf(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 @private_page(noindex=True)
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    if LOOKUP_LIMITER.is_blocked(request):
-        return LOOKUP_LIMITER.refusal(request)
-    certificate = certificate_by_code(fold_full_width(code).strip().upper())
-    if certificate is None:
-        return _unknown(request, "donations/certificate_verify.html")
-    context = {"certificate": certificate, "facts": donation_public_facts(certificate.donation)}
-    return render(request, "donations/certificate_verify.html", context)
+    """The address printed on certificates issued before the one verification page
+    (``/verify/<code>/``): the same answer, counted against the donor lookups' limit as before."""
+    return document_verify_response(request, code, limiter=LOOKUP_LIMITER, kinds=(Certificate,))
 
 
 @require_safe

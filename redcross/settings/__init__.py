@@ -54,6 +54,21 @@ if not FIELD_ENCRYPTION_KEYS and not DEBUG:
         "not set; production needs a key for personal data (python manage.py generate_encryption_key)",
     )
 
+# Key of the keyed hash (HMAC-SHA256) that finds a person by ID number (redcross.people). Its own
+# key: not SECRET_KEY (which rotates with sessions) nor the encryption keys (which rotate with
+# key rotation), so matching survives both; changing it needs `manage.py rehash_person_ids`.
+PERSON_MATCH_KEY = env.str("PERSON_MATCH_KEY", default="")
+if not PERSON_MATCH_KEY:
+    if not DEBUG:
+        raise _config(
+            "PERSON_MATCH_KEY",
+            "not set; production needs its own random key for matching persons "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+        )
+    PERSON_MATCH_KEY = "dev-only-person-match-key:" + SECRET_KEY
+if len(PERSON_MATCH_KEY) < 32:
+    raise _config("PERSON_MATCH_KEY", "too short; use at least 32 random characters")
+
 # --- apps ----------------------------------------------------------------------
 INSTALLED_APPS = [
     "redcross.apps.RedCrossAdminConfig",  # replaces django.contrib.admin

@@ -288,3 +288,33 @@ def test_phone_message_is_chinese():
     with pytest.raises(ValidationError) as excinfo:
         validate_cn_phone("abc")
     assert "电话号码" in str(excinfo.value.messages[0])
+
+
+def test_full_width_x_and_ideographic_spaces_in_an_id_number_are_folded():
+    assert normalize_cn_id_number("１１０１０５\u3000１９４９１２３１００２ｘ") == "11010519491231002X"
+    validate_cn_id_number("１１０１０５１９４９１２３１００２Ｘ")
+
+
+def test_person_names_and_birth_dates():
+    import datetime
+
+    from redcross.validators import normalize_person_name, validate_birth_date, validate_person_name
+
+    assert normalize_person_name("  买买提·艾力\u3000 ") == "买买提·艾力"
+    for good in ("张三", "欧阳娜娜", "John O'Brien", "Anne-Marie Smith"):
+        validate_person_name(good)
+    for bad, code in (
+        ("", "required"),
+        ("   ", "required"),
+        ("张" * 51, "too_long"),
+        ("<b>张三</b>", "invalid_characters"),
+        ("张三1", "invalid_characters"),
+        ("张\x00三", "invalid_characters"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            validate_person_name(bad)
+        assert caught.value.code == code, bad
+    validate_birth_date(datetime.date(1950, 1, 1))
+    for bad in (datetime.date.today() + datetime.timedelta(days=1), datetime.date(1899, 12, 31)):
+        with pytest.raises(ValidationError):
+            validate_birth_date(bad)

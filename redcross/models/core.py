@@ -1,4 +1,4 @@
-"""The shared kernel's data: the branch tree, staff users, number sequences."""
+"""The branch tree, staff users, number sequences, the worker heartbeat."""
 
 from __future__ import annotations
 
