@@ -56,6 +56,7 @@ from redcross.people import (
 )
 from redcross.public_forms import CnIdNumberField
 from redcross.scoping import can_access_branch, scope_queryset, visible_branches
+from redcross.uploads import stored_file_download
 from redcross.validators import normalize_cn_id_number
 
 
@@ -498,7 +499,30 @@ class ConsentRecordAdmin(BranchScopedAdmin):
         return str(obj.person) if obj.person_id else f"{obj.subject_type} #{obj.subject_id}"
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in ConsentRecord._meta.fields if field.name != "management_token"]
+        # the signed form's scan is downloaded through a checked view, never from its /media/ path
+        fields = [
+            field.name for field in ConsentRecord._meta.fields if field.name not in ("management_token", "evidence")
+        ]
+        return [*fields, "evidence_download"]
+
+    def get_exclude(self, request, obj=None):
+        return ("management_token", "evidence")
+
+    @admin.display(description=_("书面同意扫描件"))
+    def evidence_download(self, obj: ConsentRecord) -> str:
+        if not obj.evidence:
+            return "—"
+        return download_link(reverse("admin:redcross_consentrecord_evidence", args=[obj.pk]), gettext("下载扫描件"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.evidence_view)
+        return [path("<int:record_id>/evidence/", view, name="redcross_consentrecord_evidence"), *super().get_urls()]
+
+    def evidence_view(self, request, record_id: int):
+        record = get_object_or_404(self.get_queryset(request), pk=record_id)  # the user's branches only
+        if not self.has_view_permission(request, record) or not record.evidence:
+            raise PermissionDenied
+        return stored_file_download(record.evidence)
 
     def has_add_permission(self, request):
         return False
