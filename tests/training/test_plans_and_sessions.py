@@ -202,3 +202,38 @@ class TestPlanVsActual:
         )
         result = plan_vs_actual(branch_tree["city"], 2024)
         assert (result.planned_sessions, result.planned_people) == (4, 150)
+
+
+class TestRecordedInstructorCertificates:
+    def test_a_recorded_certificate_qualifies_and_numbers_are_unique(self, branch_tree, city_staff, east_staff):
+        from training.services.certificates import instructor_certificate_record
+
+        person = make_person(branch_tree["city"], name="周老师")
+        today = timezone.localdate()
+        values = {
+            "person": person,
+            "number": "ZJ-0001",
+            "issued_on": today,
+            "expires_on": today.replace(year=today.year + 3),
+        }
+        with pytest.raises(PermissionDenied):
+            instructor_certificate_record(branch=branch_tree["west"], by=east_staff, **values)
+        instructor_certificate_record(branch=branch_tree["city"], by=city_staff, **values)
+        assert person in qualified_instructors()
+        with pytest.raises(ValidationError) as refused:
+            instructor_certificate_record(branch=branch_tree["city"], by=city_staff, **values)
+        assert "number" in refused.value.message_dict
+
+
+def test_the_demo_is_idempotent(db):
+    import io
+
+    from django.core.management import call_command
+
+    from training.models import Certificate
+
+    call_command("seed_demo", "--with-users", stdout=io.StringIO())
+    counts = (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count())
+    call_command("seed_demo", "--with-users", stdout=io.StringIO())
+    assert (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count()) == counts
+    assert counts[0] == 6 and counts[1] == 3 and counts[2] == 11

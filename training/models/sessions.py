@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -67,6 +68,17 @@ class Session(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude"] = [_("经纬度须同时填写")]
+        if not self.is_outdoor and (self.capacity or 0) < 1:
+            errors["capacity"] = [_("报名制培训班的名额至少为 1")]
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            errors["ends_at"] = [_("结束时间不能早于开始时间")]
+        if errors:
+            raise ValidationError(errors)
+
 
 class SessionInstructor(models.Model):
     session = models.ForeignKey(Session, verbose_name=_("培训班"), on_delete=models.CASCADE, related_name="teaching")
@@ -106,3 +118,14 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.session}"
+
+    def clean(self) -> None:
+        session = self.session
+        if session.is_outdoor:
+            raise ValidationError({"session": [_("户外普及活动只统计受益人数，不登记出勤")]})
+        if session.status != SessionStatus.HELD:
+            raise ValidationError({"session": [_("只有已举办、尚未结班的培训班可以登记出勤")]})
+        if self.hours_attended is not None and self.hours_attended > session.hours:
+            raise ValidationError(
+                {"hours_attended": [_("出勤学时不能超过本班学时（%(hours)s）") % {"hours": session.hours}]}
+            )

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redcross.audit import audit_context
@@ -36,11 +37,11 @@ def _unqualified(instructors: Iterable[Person], *, on: datetime.date) -> list[Pe
     return [person for person in people if person.pk not in qualified]
 
 
-def _check_instructors(instructors: Iterable[Person], *, session: Session) -> list[Person]:
+def session_instructors_check(*, instructors: Iterable[Person], ends_at: datetime.datetime) -> list[Person]:
     """The one place where instructor qualification is decided: a 师资证, not revoked, valid on
-    the session's last day."""
+    the session's last day. Forms call it to show the refusal on the field; the services always do."""
     people = list(instructors)
-    missing = _unqualified(people, on=session.ends_at.date())
+    missing = _unqualified(people, on=timezone.localtime(ends_at).date())
     if missing:
         raise ValidationError(
             {"instructors": [_("%(names)s 没有在培训日期内有效的师资证，不能授课") % {
@@ -99,11 +100,7 @@ def session_create(
         created_by=by,
     )
     session.full_clean()
-    if (latitude is None) != (longitude is None):
-        raise ValidationError({"longitude": [_("经纬度须同时填写")]})
-    if not is_outdoor and capacity < 1:
-        raise ValidationError({"capacity": [_("报名制培训班的名额至少为 1")]})
-    people = _check_instructors(instructors, session=session)
+    people = session_instructors_check(instructors=instructors, ends_at=session.ends_at)
     with audit_context(user=by):
         session.save()
         for person in people:
@@ -116,7 +113,7 @@ def session_instructors_set(*, session: Session, instructors: Iterable[Person], 
     """Replace the session's instructors; every one must be qualified."""
     ensure_branch_access(by, session.branch)
     session = Session.objects.select_for_update().get(pk=session.pk)
-    people = _check_instructors(instructors, session=session)
+    people = session_instructors_check(instructors=instructors, ends_at=session.ends_at)
     wanted = {person.pk for person in people}
     with audit_context(user=by):
         for teaching in SessionInstructor.objects.filter(session=session).exclude(person_id__in=wanted):
