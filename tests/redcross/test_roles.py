@@ -41,7 +41,7 @@ def test_district_staff_cannot_delete_anything():
 def test_sync_adds_missing_permissions_and_keeps_manual_grants():
     group = Group.objects.get(name=role_group_name("leadership"))
     view_branch = Permission.objects.get(codename="view_branch")
-    manual = Permission.objects.get(codename="view_session")
+    manual = Permission.objects.get(codename="view_session", content_type__app_label="sessions")
     group.permissions.remove(view_branch)
     group.permissions.add(manual)
     sync_roles(Group, Permission)

@@ -1,0 +1,44 @@
+import datetime
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from redcross.models import Person
+from training.models import Certificate, CertificateKind
+
+_numbers = itertools.count(1)
+
+
+def make_person(branch, name="李明", phone=None) -> Person:
+    n = next(_numbers)
+    return Person.objects.create(name=name, phone=phone or f"139{n:08d}", branch=branch)
+
+
+def make_certificate(person, *, kind=CertificateKind.INSTRUCTOR, expires_on=None, revoked=False) -> Certificate:
+    certificate = Certificate(
+        branch=person.branch,
+        person=person,
+        kind=kind,
+        number=f"TEST-{next(_numbers):06d}",
+        expires_on=expires_on or timezone.localdate() + datetime.timedelta(days=365),
+        level=CertificateKind(kind).label,
+    )
+    certificate.set_holder(person.name)
+    if revoked:
+        certificate.revoked_at = timezone.now()
+        certificate.revoked_reason = "测试"
+    certificate.save()
+    return certificate
+
+
+@pytest.fixture
+def instructor(branch_tree):
+    person = make_person(branch_tree["city"], name="张老师")
+    make_certificate(person)
+    return person
+
+
+def at(days: int, hour: int = 9) -> datetime.datetime:
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))

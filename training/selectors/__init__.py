@@ -1,0 +1,1 @@
+"""Training selectors: reads for pages, admin, reports."""

@@ -1,0 +1,1 @@
+"""Training services: every write, one transaction each."""
