@@ -9,6 +9,7 @@ through these functions, and services check writes with ``ensure_branch_access``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -53,10 +54,17 @@ def scope_queryset(queryset: QuerySet[M], user, *, branch_field: str = "branch")
     ``branch_field`` is the lookup from the row to its Branch id (``"branch"``,
     ``"donation__branch"``, or ``"id"`` for Branch itself).
     """
-    ids = visible_branch_ids(user)
-    if ids is None:
+    return within_branch_ids(queryset, visible_branch_ids(user), branch_field=branch_field)
+
+
+def within_branch_ids(
+    queryset: QuerySet[M], branch_ids: Collection[int] | None, *, branch_field: str = "branch"
+) -> QuerySet[M]:
+    """Limit ``queryset`` to rows of these branches; ``None`` means every branch (city staff).
+    Selectors that take the ids a view computed once (``visible_branch_ids``) scope with this."""
+    if branch_ids is None:
         return queryset
-    return queryset.filter(**{f"{branch_field}__in": ids})
+    return queryset.filter(**{f"{branch_field}__in": list(branch_ids)})
 
 
 def can_access_branch(user, branch: Branch | int | None) -> bool:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from redcross.models import Branch
 from redcross.money import to_wan
+from redcross.scoping import within_branch_ids
 from redcross.selectors import BranchScope
 from reports.models import ExportStatus, ReportExport
 from reports.periods import PeriodKind, ReportPeriod
@@ -358,5 +359,4 @@ def report_build(
 
 def failed_exports(*, branch_ids: Collection[int] | None) -> QuerySet[ReportExport]:
     """Report exports whose generation failed, in the given branches (None: all)."""
-    exports = ReportExport.objects.filter(status=ExportStatus.FAILED)
-    return exports if branch_ids is None else exports.filter(branch_id__in=list(branch_ids))
+    return within_branch_ids(ReportExport.objects.filter(status=ExportStatus.FAILED), branch_ids)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from donations.models import Donation, DonationKind
+from redcross.scoping import within_branch_ids
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,7 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
     money = DecimalField(max_digits=18, decimal_places=2)
     zero = Value(Decimal("0.00"), output_field=money)
     donations = Donation.objects.public().filter(received_at__lte=end)
-    if branch_ids is not None:
-        donations = donations.filter(branch_id__in=branch_ids)
+    donations = within_branch_ids(donations, branch_ids)
     today = Q(received_at__gte=start)
     cash_rows = donations.values("campaign__name", "kind").annotate(
         today_count=Count("id", filter=today),
@@ -132,8 +132,7 @@ def daily_intake_report(*, day: date, branch_ids: list[int] | None) -> DailyInta
             )
         )
     pending = Donation.objects.filter(status=DonationStatus.REGISTERED, kind=DonationKind.CASH)
-    if branch_ids is not None:
-        pending = pending.filter(branch_id__in=branch_ids)
+    pending = within_branch_ids(pending, branch_ids)
     pending_totals = pending.aggregate(n=Count("id"), amount=Coalesce(Sum("amount"), zero))
     return DailyIntakeReport(
         day=day,

@@ -41,6 +41,7 @@ from donations.models import (
 )
 from redcross.models import Branch
 from redcross.pagination import decode_cursor, encode_cursor, keyset_before
+from redcross.scoping import within_branch_ids
 
 EMERGENCY_DAYS = 5
 LONG_CAMPAIGN_MONTHS = 6
@@ -138,8 +139,7 @@ def campaign_deadlines(
     closed without an end date)."""
     today = today or timezone.localdate()
     campaigns = campaigns if campaigns is not None else Campaign.objects.all()
-    if branch_ids is not None:
-        campaigns = campaigns.filter(branch_id__in=branch_ids)
+    campaigns = within_branch_ids(campaigns, branch_ids)
     campaigns = list(campaigns.select_related("branch").order_by("id"))
     # latest publication per (campaign or whole branch, kind): one grouped query
     latest: dict[tuple[int | None, int, str], tuple[date, datetime]] = {}

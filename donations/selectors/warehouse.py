@@ -45,6 +45,7 @@ from donations.models import (
     StockMovement,
     Warehouse,
 )
+from redcross.scoping import within_branch_ids
 
 _QTY = DecimalField(max_digits=20, decimal_places=3)
 ZERO_QTY = Decimal("0.000")
@@ -60,16 +61,11 @@ def quantity_text(value: Decimal, *, signed: bool = False) -> str:
 
 def _scoped_movements(branch_ids: Collection[int] | None) -> QuerySet[StockMovement]:
     movements = StockMovement.objects.filter(status=MovementStatus.CONFIRMED)
-    if branch_ids is not None:
-        movements = movements.filter(warehouse__branch_id__in=list(branch_ids))
-    return movements
+    return within_branch_ids(movements, branch_ids, branch_field="warehouse__branch")
 
 
 def scoped_warehouses(branch_ids: Collection[int] | None) -> QuerySet[Warehouse]:
-    warehouses = Warehouse.objects.select_related("branch")
-    if branch_ids is not None:
-        warehouses = warehouses.filter(branch_id__in=list(branch_ids))
-    return warehouses
+    return within_branch_ids(Warehouse.objects.select_related("branch"), branch_ids)
 
 
 # --- the per-item ledger (台账) ----------------------------------------------------------------
@@ -270,8 +266,7 @@ def lots_awaiting_check(*, branch_ids: Collection[int] | None) -> QuerySet[Donat
         donation__status=DonationStatus.CONFIRMED,
         donation__is_retroactive=False,
     ).filter(~Exists(checked))
-    if branch_ids is not None:
-        lots = lots.filter(donation__branch_id__in=list(branch_ids))
+    lots = within_branch_ids(lots, branch_ids, branch_field="donation__branch")
     return lots.select_related("donation").order_by("donation__received_at", "id")
 
 
@@ -377,8 +372,7 @@ def outstanding_confirmations(
     (since the allocation date). One query."""
     today = today or timezone.localdate()
     allocations = Allocation.objects.filter(status=AllocationStatus.CONFIRMED, recipient_confirmation__isnull=True)
-    if branch_ids is not None:
-        allocations = allocations.filter(branch_id__in=list(branch_ids))
+    allocations = within_branch_ids(allocations, branch_ids)
     rows = (
         allocations.annotate(lines=Count("sources"))
         .select_related("branch", "campaign", "recipient")

@@ -24,17 +24,14 @@ from donations.models import (
     StockMovement,
 )
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines
+from redcross.scoping import within_branch_ids
 
 BranchIds = Collection[int] | None
 
 
-def _scoped(queryset: QuerySet, branch_ids: BranchIds, field: str = "branch_id") -> QuerySet:
-    return queryset if branch_ids is None else queryset.filter(**{f"{field}__in": list(branch_ids)})
-
-
 def donations_awaiting_confirmation(*, branch_ids: BranchIds) -> QuerySet[Donation]:
     """Registered, not yet confirmed by a second person (双人双签)."""
-    return _scoped(Donation.objects.filter(status=DonationStatus.REGISTERED), branch_ids)
+    return within_branch_ids(Donation.objects.filter(status=DonationStatus.REGISTERED), branch_ids)
 
 
 def donations_awaiting_receipt(*, branch_ids: BranchIds) -> QuerySet[Donation]:
@@ -44,25 +41,27 @@ def donations_awaiting_receipt(*, branch_ids: BranchIds) -> QuerySet[Donation]:
     queryset = Donation.objects.filter(status=DonationStatus.CONFIRMED, donor__wants_receipt=True).filter(
         ~Exists(valid)
     )
-    return _scoped(queryset, branch_ids)
+    return within_branch_ids(queryset, branch_ids)
 
 
 def movements_awaiting_second_keeper(*, branch_ids: BranchIds) -> QuerySet[StockMovement]:
-    return _scoped(StockMovement.objects.filter(status=MovementStatus.PENDING), branch_ids, "warehouse__branch_id")
+    return within_branch_ids(
+        StockMovement.objects.filter(status=MovementStatus.PENDING), branch_ids, branch_field="warehouse__branch"
+    )
 
 
 def allocations_awaiting_confirmation(*, branch_ids: BranchIds) -> QuerySet[Allocation]:
-    return _scoped(Allocation.objects.filter(status=AllocationStatus.REGISTERED), branch_ids)
+    return within_branch_ids(Allocation.objects.filter(status=AllocationStatus.REGISTERED), branch_ids)
 
 
 def allocations_awaiting_signoff(*, branch_ids: BranchIds) -> QuerySet[Allocation]:
     """Confirmed allocations the recipient has not signed for yet."""
     queryset = Allocation.objects.filter(status=AllocationStatus.CONFIRMED, recipient_confirmation__isnull=True)
-    return _scoped(queryset, branch_ids)
+    return within_branch_ids(queryset, branch_ids)
 
 
 def bulletin_drafts(*, branch_ids: BranchIds) -> QuerySet[Bulletin]:
-    return _scoped(Bulletin.objects.filter(status=BulletinStatus.DRAFT), branch_ids)
+    return within_branch_ids(Bulletin.objects.filter(status=BulletinStatus.DRAFT), branch_ids)
 
 
 def campaigns_with_disclosure_due(*, branch_ids: BranchIds) -> int:

@@ -10,18 +10,15 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from redcross.scoping import within_branch_ids
 from training.models import Certificate, CertificateKind, Session, SessionStatus
 
 BranchIds = Collection[int] | None
 
 
-def _scoped(queryset: QuerySet, branch_ids: BranchIds) -> QuerySet:
-    return queryset if branch_ids is None else queryset.filter(branch_id__in=list(branch_ids))
-
-
 def sessions_held_not_closed(*, branch_ids: BranchIds) -> QuerySet[Session]:
     """Held sessions whose results and attendance are not yet closed (结班)."""
-    return _scoped(Session.objects.filter(status=SessionStatus.HELD), branch_ids)
+    return within_branch_ids(Session.objects.filter(status=SessionStatus.HELD), branch_ids)
 
 
 def expiry_warning_days() -> int:
@@ -33,7 +30,7 @@ def instructor_certificates_expiring(*, branch_ids: BranchIds) -> QuerySet[Certi
     their holders need a refresher course before they may teach again."""
     today = timezone.localdate()
     horizon = today + datetime.timedelta(days=expiry_warning_days())
-    return _scoped(
+    return within_branch_ids(
         Certificate.objects.valid_on(today).filter(kind=CertificateKind.INSTRUCTOR, expires_on__lte=horizon),
         branch_ids,
     )
