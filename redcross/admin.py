@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ForeignKey
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -104,6 +105,16 @@ def download_link(url: str | None, label: str | None = None) -> str:
     if not url:
         return "—"
     return format_html('<a href="{}">{}</a>', url, label or gettext("下载 PDF"))
+
+
+def pdf_document_download(model_admin: admin.ModelAdmin, request, pk: int) -> FileResponse:
+    """Staff download of a ``PdfDocument``'s file (receipt, certificate, bulletin): the row from the
+    admin's own queryset (the user's branches only), the view permission, a PDF that is ready; never
+    from a public /media/ address."""
+    document = get_object_or_404(model_admin.get_queryset(request), pk=pk)
+    if not model_admin.has_view_permission(request, document) or not document.pdf_ready:
+        raise PermissionDenied
+    return FileResponse(document.pdf.open("rb"), content_type="application/pdf", filename=document.pdf_filename())
 
 
 def render_admin_page(model_admin: admin.ModelAdmin, request, template: str, title: str, **context):

@@ -11,18 +11,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from redcross.roles import DOMAIN_APPS
+
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = (
-    "redcross",
-    "donations",
-    "relief",
-    "training",
-    "registries",
-    "membership",
-    "volunteers",
-    "publicity",
-    "reports",
-)
+PACKAGES = DOMAIN_APPS  # the portal's own apps
 
 
 def _module_name(path: Path) -> str:

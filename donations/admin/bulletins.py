@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields.json import KT
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -23,7 +23,13 @@ from donations.models import Bulletin, BulletinStatus, Campaign, DisclosureRemin
 from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines, period_display
 from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft
 from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
-from redcross.admin import BranchScopedAdmin, BranchScopedAdminMixin, download_link, render_admin_page
+from redcross.admin import (
+    BranchScopedAdmin,
+    BranchScopedAdminMixin,
+    download_link,
+    pdf_document_download,
+    render_admin_page,
+)
 from redcross.forms import service_errors_to_form
 from redcross.money import format_yuan_unit
 from redcross.scoping import visible_branch_ids
@@ -221,11 +227,7 @@ class BulletinAdmin(BranchScopedAdmin):
         )
 
     def pdf_view(self, request, bulletin_id: int):
-        bulletin = get_object_or_404(self.get_queryset(request), pk=bulletin_id)
-        if not self.has_view_permission(request, bulletin) or not bulletin.pdf_ready:
-            raise PermissionDenied
-        name = f"{bulletin.branch.code}-{bulletin.kind}-{bulletin.number:04d}.pdf"
-        return FileResponse(bulletin.pdf.open("rb"), content_type="application/pdf", filename=name)
+        return pdf_document_download(self, request, bulletin_id)
 
     def deadlines_view(self, request):
         """法定公开期限: every campaign of the user's branches, most urgent first."""

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -54,7 +54,7 @@ from donations.selectors.workbench import donations_awaiting_receipt
 from donations.services.campaigns import campaign_set_status
 from donations.services.intake import donation_confirm, donation_confirm_batch, donation_correct, donation_register
 from donations.services.receipts import receipt_code_save, receipt_issue, receipt_number_report, receipt_reverse
-from redcross.admin import BranchScopedAdmin, download_link, render_admin_page, yuan_or_dash
+from redcross.admin import BranchScopedAdmin, download_link, pdf_document_download, render_admin_page, yuan_or_dash
 from redcross.forms import service_error_message, service_errors_to_form
 from redcross.masking import mask_id_number
 from redcross.money import format_yuan_unit
@@ -743,11 +743,7 @@ class ReceiptAdmin(BranchScopedAdmin):
         )
 
     def pdf_view(self, request, receipt_id: int):
-        """Staff download; receipt files are never served from a public media URL."""
-        receipt = get_object_or_404(self.get_queryset(request), pk=receipt_id)
-        if not self.has_view_permission(request, receipt) or not receipt.pdf:
-            raise PermissionDenied
-        return FileResponse(receipt.pdf.open("rb"), content_type="application/pdf", filename=f"{receipt}.pdf")
+        return pdf_document_download(self, request, receipt_id)
 
     def reverse_view(self, request, receipt_id: int):
         receipt = get_object_or_404(self.get_queryset(request), pk=receipt_id)
@@ -798,13 +794,7 @@ class CertificateAdmin(BranchScopedAdmin):
         return [path("<int:certificate_id>/pdf/", view, name="donations_certificate_pdf"), *super().get_urls()]
 
     def pdf_view(self, request, certificate_id: int):
-        """Staff download, the user's branches only; never from a public media URL."""
-        certificate = get_object_or_404(self.get_queryset(request), pk=certificate_id)
-        if not self.has_view_permission(request, certificate) or not certificate.pdf_ready:
-            raise PermissionDenied
-        return FileResponse(
-            certificate.pdf.open("rb"), content_type="application/pdf", filename=certificate.pdf_filename()
-        )
+        return pdf_document_download(self, request, certificate_id)
 
     def has_add_permission(self, request):
         return False
