@@ -6,12 +6,13 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from donations.selectors import workbench as waiting
 from redcross.workbench import TodoLine, register_todo
 
 DONATIONS = _("捐赠")
-GOODS = _("款物去向")
+GOODS = pgettext_lazy("workbench group", "款物去向")
 DISCLOSURE = _("信息公开")
 
 
