@@ -24,6 +24,7 @@ urlpatterns = [
     path("consent/<str:token>/", ConsentManageView.as_view(), name="consent_manage"),
     path("donations/", include("donations.urls")),
     path("disclosure/", include("donations.public_urls")),
+    path("training/", include("training.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/public/", OpenDataIndex.as_view(), name="api-public-index"),
     path("api/public/", include("donations.api.public_urls")),
     path("api/", include("donations.api.urls")),
+    path("api/training/", include("training.api.urls")),
     path("api/", include(router.urls)),
 ]
 # Media files (receipts, attachments) are never served from a public URL: views check access.

@@ -1,0 +1,1 @@
+"""The training app's staff API (DRF), one module per concern; routes in ``urls.py``."""

@@ -1,0 +1,1 @@
+"""Public training views, one module per concern (courses, AEDs)."""
