@@ -1,7 +1,9 @@
-"""Staff API building blocks: permissions and branch scoping for every viewset."""
+"""Staff API building blocks every app uses: branch scoping, fields limited to the user's
+branches, a service's errors as 400s, input parsing, the permission for service-checked actions."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -9,7 +11,44 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from redcross.models import Branch
+from redcross.permissions import StaffModelPermissions
 from redcross.scoping import can_access_branch, scope_queryset, visible_branches
+
+
+def raise_as_drf(exc: DjangoValidationError):
+    raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+
+
+class ServiceChecksPermissions(StaffModelPermissions):
+    """For actions whose service checks its own permission (confirm, issue, reverse): staff who may view."""
+
+    perms_map = {**StaffModelPermissions.perms_map, "POST": StaffModelPermissions.perms_map["GET"]}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key limited to the rows of the requesting user's branches."""
+
+    def __init__(self, *, base_queryset, branch_field: str = "branch", **kwargs) -> None:
+        self.base_queryset = base_queryset
+        self.branch_field = branch_field
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.base_queryset.none()
+        return scope_queryset(self.base_queryset.all(), request.user, branch_field=self.branch_field)
+
+
+def parse_input(serializer_class, request):
+    data = serializer_class(data=request.data, context={"request": request})
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
 
 
 class BranchScopedViewSetMixin:

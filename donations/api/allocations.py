@@ -20,18 +20,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from donations.api.base import (
-    MAX_LINES,
-    QUANTITY_TEXT,
-    ReasonInput,
-    ScopedRelatedField,
-    ServiceChecksPermissions,
-    lot_field,
-    parse_input,
-    raise_as_drf,
-    recipient_field,
-    warehouse_field,
-)
+from donations.api.base import MAX_LINES, QUANTITY_TEXT, lot_field, recipient_field, warehouse_field
 from donations.api.evidence import evidence_action
 from donations.models import (
     Allocation,
@@ -52,7 +41,15 @@ from donations.services.allocations import (
     allocation_register_goods,
     recipient_confirmation_record,
 )
-from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
+from redcross.api import (
+    BranchScopedViewSetMixin,
+    ReasonInput,
+    ScopedBranchField,
+    ScopedRelatedField,
+    ServiceChecksPermissions,
+    parse_input,
+    raise_as_drf,
+)
 from redcross.scoping import can_access_branch
 
 

@@ -14,8 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from donations.api.base import ServiceChecksPermissions, raise_as_drf
 from donations.services.evidence import evidence_attach
+from redcross.api import ServiceChecksPermissions, raise_as_drf
 from redcross.uploads import stored_file_download
 
 

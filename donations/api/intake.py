@@ -15,7 +15,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from donations.api.base import ServiceChecksPermissions, raise_as_drf
 from donations.models import (
     Attachment,
     Campaign,
@@ -30,7 +29,7 @@ from donations.models import (
 from donations.services.evidence import donation_attachment_add
 from donations.services.intake import donation_confirm, donation_register
 from donations.services.receipts import receipt_issue, receipt_reverse
-from redcross.api import BranchScopedViewSetMixin, ScopedBranchField
+from redcross.api import BranchScopedViewSetMixin, ScopedBranchField, ServiceChecksPermissions, raise_as_drf
 from redcross.uploads import stored_file_download
 
 

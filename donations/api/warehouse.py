@@ -11,15 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from donations.api.base import (
-    QUANTITY_TEXT,
-    ReasonInput,
-    ServiceChecksPermissions,
-    lot_field,
-    parse_input,
-    raise_as_drf,
-    warehouse_field,
-)
+from donations.api.base import QUANTITY_TEXT, lot_field, warehouse_field
 from donations.api.evidence import evidence_action
 from donations.models import (
     MovementKind,
@@ -33,7 +25,7 @@ from donations.services.warehouse import (
     stock_movement_confirm,
     stock_transfer,
 )
-from redcross.api import BranchScopedViewSetMixin
+from redcross.api import BranchScopedViewSetMixin, ReasonInput, ServiceChecksPermissions, parse_input, raise_as_drf
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
