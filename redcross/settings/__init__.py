@@ -372,6 +372,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DonationKindEnum": "donations.models.DonationKind",
         "AttachmentKindEnum": "donations.models.intake.ATTACHMENT_KINDS",
+        "CourseKindEnum": "training.models.CourseKind",
+        "AudienceEnum": "training.models.Audience",
+        "FundingLineEnum": "training.models.FundingLine",
+        "SessionStatusEnum": "training.models.SessionStatus",
     },
 }
 
