@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
+from redcross.selectors import BranchScope
 from tests.training.conftest import at, make_certificate, make_person
 from training.models import Attendance, Audience, CourseKind, FundingLine, Session, SessionStatus
-from training.selectors.plans import Scope, plan_vs_actual
+from training.selectors.plans import plan_vs_actual
 from training.selectors.sessions import qualified_instructors
 from training.services.plans import plan_funding_set, plan_target_set, training_plan_create
 from training.services.sessions import attendance_record, session_create, session_instructors_set, session_set_status
@@ -174,11 +175,11 @@ class TestPlanVsActual:
         # a session in another year is not counted
         _held(city, city_staff, instructor, trainees=1, days=-400)
 
-        own = plan_vs_actual(city, year, Scope.OWN)
+        own = plan_vs_actual(city, year, BranchScope.OWN)
         assert (own.planned_sessions, own.planned_people, own.held_sessions, own.people_trained) == (415, 20750, 2, 5)
         assert own.budgets == {FundingLine.PEOPLE_PROJECT: Decimal("2328000.00")}
 
-        system = plan_vs_actual(city, year, Scope.SYSTEM)
+        system = plan_vs_actual(city, year, BranchScope.SYSTEM)
         assert (system.planned_sessions, system.planned_people, system.held_sessions, system.people_trained) == (
             425,
             21050,
@@ -189,7 +190,7 @@ class TestPlanVsActual:
         awareness = [line for line in system.lines if line.kind == CourseKind.AWARENESS]
         assert [(line.held_sessions, line.people_trained) for line in awareness] == [(1, 500)]
 
-        east = plan_vs_actual(branch_tree["east"], year, Scope.SYSTEM)
+        east = plan_vs_actual(branch_tree["east"], year, BranchScope.SYSTEM)
         assert (east.planned_sessions, east.held_sessions, east.people_trained) == (10, 2, 504)
 
     def test_setting_a_target_twice_changes_it(self, branch_tree, city_staff):

@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from redcross.api import BranchScopedViewSetMixin, ScopedBranchField, parse_input, raise_as_drf
+from redcross.selectors import BranchScope
 from training.models import Audience, CourseKind, FundingLine, PlanFunding, PlanTarget, TrainingPlan
-from training.selectors.plans import Scope, plan_vs_actual
+from training.selectors.plans import plan_vs_actual
 from training.services.plans import plan_funding_set, plan_target_set, training_plan_create
 
 _MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -72,7 +73,7 @@ class PlanLineSerializer(serializers.Serializer):
 
 
 class PlanVsActualSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
+    scope = serializers.ChoiceField(choices=BranchScope.choices)
     planned_sessions = serializers.IntegerField()
     planned_people = serializers.IntegerField()
     held_sessions = serializers.IntegerField()
@@ -121,15 +122,19 @@ class TrainingPlanViewSet(
         return Response(TrainingPlanSerializer(self.get_object()).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("scope", enum=[Scope.OWN, Scope.SYSTEM], description="own 本级；system 全市系统")],
+        parameters=[
+            OpenApiParameter(
+                "scope", enum=[BranchScope.OWN, BranchScope.SYSTEM], description="own 本级；system 全市系统"
+            )
+        ],
         responses={200: PlanVsActualSerializer},
     )
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         """Plan vs actual at this moment: planned sessions and people beside those held and trained."""
         plan = self.get_object()
-        scope = request.query_params.get("scope", Scope.OWN)
-        if scope not in (Scope.OWN, Scope.SYSTEM):
+        scope = request.query_params.get("scope", BranchScope.OWN)
+        if scope not in BranchScope.values:
             raise serializers.ValidationError({"scope": [_("范围只能是 own（本级）或 system（全市系统）")]})
         figures = plan_vs_actual(plan.branch, plan.year, scope)
         return Response(
