@@ -83,7 +83,9 @@ def trained_by_kind_and_audience(
     return {key: (held_count, people) for key, (held_count, people) in figures.items()}
 
 
-def plan_vs_actual(branch: Branch, year: int, scope: str = BranchScope.OWN) -> PlanVsActual:
+def plan_vs_actual(
+    branch: Branch, year: int, scope: str = BranchScope.OWN, *, until: datetime.datetime | None = None
+) -> PlanVsActual:
     """Planned sessions and people by course kind and audience beside the sessions held and the
     people trained: trainees who attended a held session, plus the people an outdoor event
     reached. Four grouped queries, whatever the number of trainees."""
@@ -96,7 +98,9 @@ def plan_vs_actual(branch: Branch, year: int, scope: str = BranchScope.OWN) -> P
     figures: dict[tuple[str, str], list[int]] = {}
     for row in targets:
         figures[(row["kind"], row["audience"])] = [row["sessions"], row["people"], 0, 0]
-    for key, (held, people) in trained_by_kind_and_audience(branch, scope, *_year_bounds(year)).items():
+    start, end = _year_bounds(year)
+    end = min(end, until) if until else end  # a past month's report: the year up to that month
+    for key, (held, people) in trained_by_kind_and_audience(branch, scope, start, end).items():
         figures.setdefault(key, [0, 0, 0, 0])[2:4] = [held, people]
     budgets = dict(
         filter_by_branch_scope(PlanFunding.objects.filter(plan__year=year), branch, scope, branch_field="plan__branch")
