@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from bench.timing import db_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = """
@@ -45,24 +46,6 @@ done = function(summary, latency, requests)
     summary.requests))
 end
 """
-
-
-def _db_ms(function, repeat: int = 20) -> float:
-    timings = []
-    for _ in range(repeat):
-        spent = [0.0]
-
-        def wrapper(execute, sql, params, many, context, spent=spent):
-            began = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                spent[0] += time.perf_counter() - began
-
-        with connection.execute_wrapper(wrapper):
-            function()
-        timings.append(spent[0] * 1000)
-    return statistics.median(timings)
 
 
 def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[str, float] | None:
@@ -118,7 +101,7 @@ def run() -> Iterator[tuple[str, str, str]]:
     label = f"{label}_{connection.vendor}"
 
     everything = HonorRollFilters()
-    yield f"honor_roll_db_ms_first_page_{label}", f"{_db_ms(lambda: honor_roll_page(everything)):.2f}", "ms"
+    yield f"honor_roll_db_ms_first_page_{label}", f"{db_ms(lambda: honor_roll_page(everything)):.2f}", "ms"
     roll = Donation.objects.public().order_by("-received_at", "-id")
     total = roll.count()
     for depth in (1_000, 100_000, 500_000, total - 10):
@@ -126,17 +109,17 @@ def run() -> Iterator[tuple[str, str, str]]:
             received_at, pk = roll.values_list("received_at", "pk")[depth]
             cursor_token = encode_cursor(received_at, pk)
             name = "last" if depth == total - 10 else str(depth)
-            ms = _db_ms(lambda cursor_token=cursor_token: honor_roll_page(everything, cursor=cursor_token))
+            ms = db_ms(lambda cursor_token=cursor_token: honor_roll_page(everything, cursor=cursor_token))
             yield f"honor_roll_db_ms_depth_{name}_{label}", f"{ms:.2f}", "ms"
     campaign_slug = Donation.objects.values_list("campaign__slug", flat=True).first()
     by_campaign = honor_roll_filters({"campaign": campaign_slug})
-    yield f"honor_roll_db_ms_campaign_{label}", f"{_db_ms(lambda: honor_roll_page(by_campaign)):.2f}", "ms"
+    yield f"honor_roll_db_ms_campaign_{label}", f"{db_ms(lambda: honor_roll_page(by_campaign)):.2f}", "ms"
     company = Donor.objects.filter(kind=DonorKind.ORGANISATION).exclude(public_display=PublicDisplay.ANONYMOUS).first()
     if company is not None:
         four = honor_roll_filters({"q": company.name[2:6]})
         two = honor_roll_filters({"q": company.name[:2]})
-        yield f"honor_roll_db_ms_search_4_chars_{label}", f"{_db_ms(lambda: honor_roll_page(four)):.2f}", "ms"
-        yield f"honor_roll_db_ms_search_2_chars_{label}", f"{_db_ms(lambda: honor_roll_page(two)):.2f}", "ms"
+        yield f"honor_roll_db_ms_search_4_chars_{label}", f"{db_ms(lambda: honor_roll_page(four)):.2f}", "ms"
+        yield f"honor_roll_db_ms_search_2_chars_{label}", f"{db_ms(lambda: honor_roll_page(two)):.2f}", "ms"
     # words whose frequency PostgreSQL had misjudged through the donor join (1.7 s, 0.6 s, 30 ms):
     # none, most organisations, one industry of the seeder's twenty, part of a name (a few hundred)
     words = {"no_match": "查无此名", "common": "有限公司", "industry": "医疗器械", "partial": "市医疗器"}
@@ -144,7 +127,7 @@ def run() -> Iterator[tuple[str, str, str]]:
         found = honor_roll_filters({"q": word})
         yield (
             f"honor_roll_db_ms_search_{name}_{label}",
-            f"{_db_ms(lambda found=found: honor_roll_page(found)):.2f}",
+            f"{db_ms(lambda found=found: honor_roll_page(found)):.2f}",
             "ms",
         )
 
