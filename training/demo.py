@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from redcross.models import Branch, Person, User
+from training.demo_last_year import seed_last_year
 from training.models import Audience, CourseKind, FundingLine, SessionStatus, TrainingPlan
 from training.services.certificates import instructor_certificate_record
 from training.services.plans import plan_funding_set, plan_target_set, training_plan_create
@@ -102,3 +103,4 @@ def seed(stdout) -> None:
     )  # fmt: skip
     session_set_status(session=outdoor, status=SessionStatus.HELD, people_reached=860, by=officer)
     stdout.write(f"training: plan {plan}, {len(SESSIONS) + 1} sessions, {len(INSTRUCTORS)} instructors")
+    seed_last_year(stdout, branches=list(branches.values()), officer=officer, instructors=instructors)
