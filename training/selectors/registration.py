@@ -68,9 +68,7 @@ def calendar_sessions(
     if cursor:
         after, pk = decode_cursor(cursor, salt=CURSOR_SALT)  # ValidationError for a forged one
         sessions = sessions.filter(starts_at__gte=after).exclude(starts_at=after, pk__lte=pk)
-    rows = list(
-        with_seats(sessions).select_related("branch").order_by("starts_at", "pk")[: CALENDAR_PAGE_SIZE + 1]
-    )
+    rows = list(with_seats(sessions).select_related("branch").order_by("starts_at", "pk")[: CALENDAR_PAGE_SIZE + 1])
     next_cursor = ""
     if len(rows) > CALENDAR_PAGE_SIZE:
         rows = rows[:CALENDAR_PAGE_SIZE]

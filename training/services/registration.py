@@ -134,9 +134,7 @@ def registration_cancel(*, registration: Registration, by=None, reason: str = ""
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
     if by is None and session.starts_at <= timezone.now():
-        raise ValidationError(
-            {"registration": [_("本期培训已开始，不能在线取消；如有需要，请联系主办单位")]}
-        )
+        raise ValidationError({"registration": [_("本期培训已开始，不能在线取消；如有需要，请联系主办单位")]})
     reason = (reason or "").strip()
     if len(reason) > 200:
         raise ValidationError({"reason": [_("取消原因不能超过 200 个字")]})

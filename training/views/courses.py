@@ -151,7 +151,9 @@ def session_feed(request: HttpRequest, pk: int) -> HttpResponse:
 class RegistrationForm(PublicSignupForm):
     name = PersonNameField()
     phone = CnPhoneField(help_text=gettext_lazy("用于培训通知；不会公开"))
-    id_number = CnIdNumberField(required=False, help_text=gettext_lazy("取得救护员证、师资证须提供，用于证书登记；不会公开"))
+    id_number = CnIdNumberField(
+        required=False, help_text=gettext_lazy("取得救护员证、师资证须提供，用于证书登记；不会公开")
+    )
     birth_date = BirthDateField(required=False)
 
     def __init__(self, *args, session: Session, **kwargs) -> None:
@@ -176,7 +178,9 @@ class RegistrationSignupView(PublicSignupView):
         reason = registration_closed_reason(self.session)
         if reason and request.method in ("GET", "HEAD", "POST"):
             status = 409 if request.method == "POST" else 200
-            return render(request, "training/registration_closed.html", self.get_context_data(reason=reason), status=status)
+            return render(
+                request, "training/registration_closed.html", self.get_context_data(reason=reason), status=status
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict:
