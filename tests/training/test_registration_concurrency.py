@@ -31,7 +31,7 @@ def _run_at_once(work, items) -> list[BaseException]:
         try:
             barrier.wait(timeout=60)
             work(item)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
         finally:
