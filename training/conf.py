@@ -20,3 +20,11 @@ def course_hours(kind: str) -> Decimal:
 def certificate_years() -> int:
     """How many years a training certificate is valid."""
     return int(getattr(settings, "TRAINING_CERTIFICATE_YEARS", DEFAULT_CERTIFICATE_YEARS))
+
+
+DEFAULT_WAITLIST_LIMIT = 100
+
+
+def waitlist_limit() -> int:
+    """How many people may wait for a seat of one session; 0 turns the waitlist off."""
+    return int(getattr(settings, "TRAINING_WAITLIST_LIMIT", DEFAULT_WAITLIST_LIMIT))

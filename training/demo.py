@@ -54,6 +54,7 @@ def seed(stdout) -> None:
     year = timezone.localdate().year
     if TrainingPlan.objects.filter(branch=city, year=year).exists():
         stdout.write("training: demo data already present")
+        seed_registrations(stdout, branches=branches, officer=officer)
         return
     plan = training_plan_create(branch=city, year=year, title=f"澜州市{year}年应急救护培训计划", by=officer)
     for kind, audience, sessions, people in TARGETS:
@@ -104,3 +105,83 @@ def seed(stdout) -> None:
     session_set_status(session=outdoor, status=SessionStatus.HELD, people_reached=860, by=officer)
     stdout.write(f"training: plan {plan}, {len(SESSIONS) + 1} sessions, {len(INSTRUCTORS)} instructors")
     seed_last_year(stdout, branches=list(branches.values()), officer=officer, instructors=instructors)
+    seed_registrations(stdout, branches=branches, officer=officer)
+
+
+# --- registration: open sessions across the districts, some full with a waitlist ----------------
+
+REGISTRATION_CONSENT = (
+    "培训报名个人信息处理同意书",
+    "澜州市红十字会及其区县红十字会为组织应急救护培训、通知培训安排、登记培训证书，处理您在报名时填写的"
+    "姓名、手机号码、身份证号码和出生日期。\n"
+    "这些信息不会公开，不会用于培训以外的目的，也不会提供给其他单位（法律法规另有规定的除外）。\n"
+    "您可以凭报名后获得的专属链接查看、修改手机号码或取消报名；取消报名即撤回本同意。",
+)
+# (branch code, title, kind, audience, days from today, capacity, registrations, venue, coordinates)
+OPEN_SESSIONS = (
+    ("LZDH", "东湖区春晖社区救护员培训班（第二期）", CourseKind.FIRST_AIDER, Audience.COMMUNITY, 6, 4, 7,
+     "东湖区春晖社区党群服务中心三楼", ("30.262100", "120.171300")),
+    ("LZXJ", "西江区家庭急救普及课（周末班）", CourseKind.AWARENESS, Audience.COMMUNITY, 9, 40, 12,
+     "西江区图书馆报告厅", ("30.248500", "120.132900")),
+    ("LZ", "市红十字会救护员复训班", CourseKind.REFRESHER, Audience.OFFICE, 12, 20, 23,
+     "澜州市红十字会培训中心 201 教室", None),
+    ("LZNS", "南山区中小学教师救护员培训班", CourseKind.FIRST_AIDER, Audience.SCHOOL, 16, 30, 5,
+     "南山区实验小学多功能厅", ("30.221800", "120.148700")),
+    ("LZLX", "临溪县青石镇村医救护员培训班", CourseKind.FIRST_AIDER, Audience.VILLAGE, 20, 25, 3,
+     "青石镇卫生院会议室", None),
+)  # fmt: skip
+SURNAMES = "林陈黄吴周徐孙马朱胡郭何高罗郑梁谢宋唐许"
+GIVEN = ("晓雯", "建国", "雨桐", "志强", "丽华", "子涵", "海燕", "伟", "静怡", "浩然", "秀英", "文博")
+
+
+def _invented_name(n: int) -> str:
+    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
+
+
+def seed_registrations(stdout, *, branches: dict, officer) -> None:
+    """Open sessions in five branches with invented registrants: one full with a waitlist, one
+    full with exactly three waiting, the others with seats left; the registration consent text."""
+    from redcross.consent import consent_give, consent_text_current, consent_text_draft, consent_text_publish
+    from redcross.models import ConsentMethod
+    from redcross.people import person_find_or_register
+    from training.models import Session
+    from training.selectors.sessions import qualified_instructors
+    from training.services.registration import registration_cancel, registration_consent_link, registration_create
+    from training.views.courses import CONSENT_PURPOSE
+
+    if Session.objects.filter(title=OPEN_SESSIONS[0][1]).exists():
+        return
+    text = consent_text_current(CONSENT_PURPOSE)
+    if text is None:
+        title, body = REGISTRATION_CONSENT
+        draft = consent_text_draft(purpose=CONSENT_PURPOSE, title=title, text=body, by=officer)
+        text = consent_text_publish(text=draft, by=officer)
+    instructors = list(qualified_instructors().order_by("pk")[:2])
+    if not instructors:
+        stdout.write("training: registrations skipped (no qualified instructor)")
+        return
+    n = 0
+    for code, title, kind, audience, days, capacity, count, venue, place in OPEN_SESSIONS:
+        branch = branches[code]
+        latitude, longitude = place or (None, None)
+        session = session_create(
+            branch=branch, title=title, kind=kind, audience=audience, venue=venue, latitude=latitude,
+            longitude=longitude, starts_at=_at(days, 9), ends_at=_at(days, 17) if kind == CourseKind.AWARENESS
+            else _at(days + 1, 17), capacity=capacity, instructors=instructors,
+            funding_line=FundingLine.PEOPLE_PROJECT, by=officer,
+        )  # fmt: skip
+        session_set_status(session=session, status=SessionStatus.OPEN, by=officer)
+        registrations = []
+        for _ in range(count):
+            person = person_find_or_register(
+                name=_invented_name(n), phone=f"1360571{n:04d}", branch=branch, by=officer
+            ).person
+            n += 1
+            registration = registration_create(session=session, person=person)
+            consent = consent_give(subject=person, text=text, method=ConsentMethod.ONLINE, branch=branch)
+            registration_consent_link(registration=registration, consent=consent)
+            registrations.append(registration)
+        if code == "LZDH":
+            # one registrant cancelled through the private link: the first waiting took the seat
+            registration_cancel(registration=registrations[1], by=None)
+    stdout.write(f"training: {len(OPEN_SESSIONS)} open sessions with {n} invented registrants")

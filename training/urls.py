@@ -1,7 +1,16 @@
 """Public training pages (mounted at /training/): the course calendar, registration, AEDs."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from training.views import courses
 
 app_name = "training"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", courses.course_calendar, name="calendar"),
+    path("calendar.ics", courses.calendar_feed, name="feed"),
+    path("sessions/<int:pk>/", courses.session_detail, name="session"),
+    path("sessions/<int:pk>.ics", courses.session_feed, name="session_feed"),
+    path("sessions/<int:pk>/register/", courses.RegistrationSignupView.as_view(), name="register"),
+    path("r/<str:token>/", courses.RegistrationManageView.as_view(), name="manage"),
+]

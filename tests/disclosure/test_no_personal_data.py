@@ -23,7 +23,7 @@ from redcross.models import User
 pytestmark = pytest.mark.django_db
 
 HREF = re.compile(r'href="([^"#]+)"')
-PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/")
+PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/")
 UNCONFIRMED_DONOR = "澜州待复核爱心贸易有限公司"
 
 
@@ -79,6 +79,12 @@ def sensitive_strings() -> set[str]:
         found |= {recipient.phone, recipient.contact_person}
     for user in User.objects.all():
         found |= {user.phone, user.email}
+    from redcross.models import Person
+
+    for person in Person.objects.all():  # trainees, registrants, instructors
+        found |= {person.phone, person.id_number}
+    for name in Person.objects.filter(training_registrations__isnull=False).values_list("name", flat=True):
+        found.add(name)  # a registrant is never named on a public page
     return {value for value in found if value and len(value) >= 2}
 
 
@@ -125,7 +131,8 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
         client,
         ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
          "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
-         "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/"],
+         "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/",
+         "/training/", "/training/calendar.ics"],
     )  # fmt: skip
     assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
     assert any(url.startswith("/disclosure/donations/") for url in pages)
@@ -135,6 +142,9 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert any(url.startswith("/disclosure/bulletins/LZDH/") for url in pages)
     assert any(url.startswith(("/disclosure/donations/LZXJ", "/api/public/donations/LZXJ")) for url in pages)
     assert any(url.startswith("/api/public/bulletins/") and url[-2].isdigit() for url in pages)
+    # the course calendar, session pages, their registration forms and feeds
+    assert sum(url.startswith("/training/sessions/") and url.endswith("/register/") for url in pages) >= 5
+    assert any(url.startswith("/training/sessions/") and url.endswith(".ics") for url in pages)
     secrets = sensitive_strings()
     assert "司马相如" in secrets and "11010519491231002X" in secrets
     district_donors = Donor.objects.filter(branch__level="county")

@@ -1,7 +1,8 @@
-"""Training models: plans and targets, sessions and attendance, certificates."""
+"""Training models: plans and targets, sessions and attendance, registrations, certificates."""
 
 from training.models.certificates import Certificate, CertificateKind
 from training.models.plans import Audience, CourseKind, FundingLine, PlanFunding, PlanTarget, TrainingPlan
+from training.models.registration import Registration, RegistrationStatus
 from training.models.sessions import Attendance, Session, SessionInstructor, SessionStatus
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "FundingLine",
     "PlanFunding",
     "PlanTarget",
+    "Registration",
+    "RegistrationStatus",
     "Session",
     "SessionInstructor",
     "SessionStatus",
