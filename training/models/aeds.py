@@ -50,9 +50,7 @@ class Aed(models.Model):
     )
     level = models.CharField(_("楼层"), max_length=10, blank=True)
     # WGS-84 (what a phone's location gives and GeoJSON expects)
-    latitude = models.DecimalField(
-        _("纬度"), **COORDINATE, validators=[MinValueValidator(-90), MaxValueValidator(90)]
-    )
+    latitude = models.DecimalField(_("纬度"), **COORDINATE, validators=[MinValueValidator(-90), MaxValueValidator(90)])
     longitude = models.DecimalField(
         _("经度"), **COORDINATE, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
@@ -104,7 +102,8 @@ class Aed(models.Model):
         indexes = [
             # the nearest-AED box (latitude range first) and the district lists, in service only
             models.Index(fields=["status", "latitude", "longitude"], name="training_aed_status_position"),
-            models.Index(fields=["status", "branch", "place"], name="training_aed_status_district"),
+            models.Index(fields=["status", "branch", "place", "id"], name="training_aed_status_district"),
+            models.Index(fields=["status", "place", "id"], name="training_aed_status_place"),
             models.Index(fields=["status", "last_checked_on"], name="training_aed_status_checked"),
         ]
         constraints = [

@@ -65,7 +65,9 @@ class EquipmentBatch(models.Model):
         indexes = [models.Index(fields=["kind", "purchased_on"], name="training_batch_kind_date")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="training_batch_quantity_positive"),
-            models.CheckConstraint(condition=Q(distributed__lte=F("quantity")), name="training_batch_stock_not_negative"),
+            models.CheckConstraint(
+                condition=Q(distributed__lte=F("quantity")), name="training_batch_stock_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
