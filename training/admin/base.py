@@ -63,6 +63,8 @@ class ServiceFormAdmin(BranchScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         if isinstance(form, ServiceModelForm):
+            for formset in formsets:  # read-only inlines: nothing of theirs is saved here
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             return
         super().save_related(request, form, formsets, change)
 

@@ -187,7 +187,8 @@ class ReceiptScanForm(ServiceModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["receipt_scan"].required = True
+        if "receipt_scan" in self.fields:  # not once the scan is there (then the page is read-only)
+            self.fields["receipt_scan"].required = True
 
     def call_service(self, data, *, by):
         return distribution_receipt_attach(distribution=self.instance, file=data["receipt_scan"], by=by)
