@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from donations.models import Bulletin, BulletinKind, BulletinStatus, Certificate, Donation, Receipt
 from tests.e2e.test_donation_flow import login
+from training.models import RescueCase
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +44,14 @@ def public_pages() -> list[str]:
         f"/donations/d/{donation.lookup_token}/",
         f"/donations/verify/{certificate.verification_code}/",
         f"/donations/receipts/verify/{receipt.invoice_code}/{receipt.number_display}/{receipt.check_code}/",
+    ]
+    rescue_case = RescueCase.objects.filter(status="published").order_by("id").first()
+    pages += [
+        "/training/aeds/",
+        "/training/aeds/?lat=30.262&lng=120.161",
+        "/training/aeds/?district=LZDH",
+        "/training/rescue-cases/",
+        f"/training/rescue-cases/{rescue_case.pk}/",
     ]
     for kind in (BulletinKind.RECEIPT, BulletinKind.USAGE):
         published = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, kind=kind).select_related("branch")
