@@ -50,8 +50,8 @@ def rescuer(branch_tree):
 
 def _case(branch, rescuer, by, **extra):
     values = {
-        "rescued_on": timezone.localdate() - datetime.timedelta(days=3), "place": "东区某公园", "title": "公园里的四分钟",
-        "story": STORY, **extra,
+        "rescued_on": timezone.localdate() - datetime.timedelta(days=3), "place": "东区某公园",
+        "title": "公园里的四分钟", "story": STORY, **extra,
     }  # fmt: skip
     return rescue_case_create(branch=branch, rescuer=rescuer, by=by, **values)
 
