@@ -279,7 +279,8 @@ def test_admin_lists_are_scoped_and_cost_a_fixed_number_of_queries(
         client.force_login(officer)
         url = reverse(f"admin:training_{model}_changelist")
         client.get(url)  # warm the per-process caches
-        with django_assert_max_num_queries(12):
+        # ~11 whatever the rows (filters, date hierarchy, session, user); one per row would pass 14
+        with django_assert_max_num_queries(14):
             assert client.get(url).status_code == 200
     client.force_login(east_staff)
     distributions = client.get(reverse("admin:training_equipmentdistribution_changelist")).context["cl"].result_list

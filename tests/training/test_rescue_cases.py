@@ -196,6 +196,6 @@ def test_admin_records_written_consent_with_a_scan_and_publishes(
     for n in range(8):
         _case(branch_tree["east" if n % 2 else "west"], rescuer, officer, title=f"案例{n}")
     client.get(changelist)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get(changelist).status_code == 200
     assert client.get(reverse("admin:training_rescuecase_change", args=[case.pk])).status_code == 200
