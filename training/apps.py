@@ -18,3 +18,12 @@ class TrainingConfig(AppConfig):
                 order=30,
             )
         )
+        register_public_section(
+            PublicSection(
+                "aeds",
+                _("查找 AED"),
+                _("离您最近的自动体外除颤器（AED）：位置、开放时间、室内或室外；以及经本人同意公开的成功救人案例。"),
+                "training:aeds",
+                order=40,
+            )
+        )

@@ -20,6 +20,7 @@ from donations.models import (
     Warehouse,
 )
 from redcross.models import Branch
+from training.models import Aed, RescueCase
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,10 @@ def data_strings() -> list[str]:
         values |= {text.title, text.text, *text.text.splitlines()}  # a consent text is shown as written
     for registration in Registration.objects.select_related("person"):
         values |= {registration.person.masked_name}
+    for aed in Aed.objects.all():
+        values |= {aed.place, aed.address, aed.location_detail, aed.operator}
+    for case in RescueCase.objects.all():
+        values |= {case.title, case.place, case.story, case.rescuer_public_name}
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -93,6 +98,10 @@ def public_pages() -> list[str]:
         "/donations/lookup/",
         f"/donations/d/{donation.lookup_token}/",
         *training_pages(),
+        "/training/aeds/",
+        "/training/aeds/?lat=30.262&lng=120.161",
+        "/training/rescue-cases/",
+        f"/training/rescue-cases/{RescueCase.objects.filter(status='published').first().pk}/",
         "/no-such-page/",
     ]
 
