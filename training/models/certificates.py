@@ -81,6 +81,9 @@ class Certificate(PdfDocument, VerifiableDocument):
         validators=[validate_photo_file],
         help_text=_("可选；JPG 或 PNG，印在证书上"),
     )
+    # the number's place in its branch and year (redcross.numbering), for the auditors' count;
+    # empty for a certificate recorded from another body
+    sequence_number = models.PositiveIntegerField(_("年度序号"), null=True, blank=True, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发证人"), on_delete=models.PROTECT, null=True, related_name="+"
     )
