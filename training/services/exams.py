@@ -35,6 +35,7 @@ def _score(value: Decimal | str | int | float | None) -> Decimal | None:
     return score
 
 
+@transaction.atomic
 def exam_result_record(
     *,
     session: Session,
