@@ -1,7 +1,8 @@
-"""The training app's admin pages; importing the package registers them.
+"""The training admin's pages; importing the package registers them.
 
-``plans`` (plans with their targets and funding lines), ``sessions`` (sessions, attendance,
-certificates). Every write goes through a service in ``training/services/``.
+``plans`` (plans with their targets and funding lines), ``sessions`` (sessions and attendance),
+``exams`` (exam results), ``certificates`` (certificates: read-only, PDF, photo, revocation),
+``reminders`` (the reminder outbox). Every write goes through a service in ``training/services/``.
 """
 
-from training.admin import plans, sessions  # noqa: F401
+from training.admin import certificates, exams, plans, reminders, sessions  # noqa: F401
