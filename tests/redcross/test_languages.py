@@ -20,6 +20,7 @@ from donations.models import (
     Warehouse,
 )
 from redcross.models import Branch
+from training.models import Certificate as TrainingCertificate
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,8 @@ def data_strings() -> list[str]:
         values |= {plan.document_number, plan.title, plan.issuing_body}
     for bulletin in Bulletin.objects.filter(status=BulletinStatus.PUBLISHED):
         values |= {bulletin.title}  # frozen at publication, in the language of the record
+    for certificate in TrainingCertificate.objects.all():
+        values |= {certificate.holder_display_name, certificate.level}  # frozen on the certificate
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -83,6 +86,8 @@ def public_pages() -> list[str]:
         "/disclosure/deadlines/",
         "/donations/lookup/",
         f"/donations/d/{donation.lookup_token}/",
+        "/verify/",
+        *(f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here().order_by("pk")[:2]),
         "/no-such-page/",
     ]
 

@@ -92,7 +92,9 @@ def test_revoke_asks_for_a_reason(client, officer, session):
     url = reverse("admin:training_certificate_changelist")
     asked = client.post(url, {"action": "revoke_certificates", "_selected_action": [certificate.pk]})
     assert asked.status_code == 200 and "撤销原因" in asked.content.decode()
-    client.post(url, {"action": "revoke_certificates", "_selected_action": [certificate.pk], "apply": "1", "reason": ""})
+    client.post(
+        url, {"action": "revoke_certificates", "_selected_action": [certificate.pk], "apply": "1", "reason": ""}
+    )
     certificate.refresh_from_db()
     assert certificate.revoked_at is None
     client.post(

@@ -181,7 +181,9 @@ class TestIssue:
             (False, False, "2", {"theory", "skills", "attendance"}),
         ],
     )
-    def test_refused_when_a_part_failed_or_the_hours_are_short(self, session, city_staff, theory, skills, hours, fields):
+    def test_refused_when_a_part_failed_or_the_hours_are_short(
+        self, session, city_staff, theory, skills, hours, fields
+    ):
         person = trainee(session, city_staff, theory=theory, skills=skills, hours=hours)
         with pytest.raises(ValidationError) as refused:
             certificate_issue(session=session, person=person, by=city_staff)
@@ -227,12 +229,17 @@ class TestIssue:
 
     def test_issue_date_between_the_session_end_and_today(self, session, city_staff):
         person = trainee(session, city_staff)
-        for day in (timezone.localdate() + datetime.timedelta(days=1), timezone.localdate() - datetime.timedelta(days=30)):
+        for day in (
+            timezone.localdate() + datetime.timedelta(days=1),
+            timezone.localdate() - datetime.timedelta(days=30),
+        ):
             with pytest.raises(ValidationError) as refused:
                 certificate_issue(session=session, person=person, by=city_staff, issued_on=day)
             assert "issued_on" in refused.value.message_dict
         yesterday = timezone.localdate() - datetime.timedelta(days=1)
-        assert certificate_issue(session=session, person=person, by=city_staff, issued_on=yesterday).issued_on == yesterday
+        assert (
+            certificate_issue(session=session, person=person, by=city_staff, issued_on=yesterday).issued_on == yesterday
+        )
 
     def test_another_branch_cannot_issue(self, session, city_staff, east_staff):
         person = trainee(session, city_staff)
@@ -271,7 +278,9 @@ class TestBulkAndNumbers:
         assert again.issued == [] and len(again.already) == 3
 
     def test_numbers_are_gapless_per_branch_and_year(self, branch_tree, city_staff, east_staff, instructor, session):
-        city = [certificate_issue(session=session, person=trainee(session, city_staff), by=city_staff) for _ in range(3)]
+        city = [
+            certificate_issue(session=session, person=trainee(session, city_staff), by=city_staff) for _ in range(3)
+        ]
         east_session = held_session(branch_tree["east"], east_staff, instructor)
         east = certificate_issue(session=east_session, person=trainee(east_session, east_staff), by=east_staff)
         year = timezone.localdate().year
@@ -329,7 +338,9 @@ def test_twenty_concurrent_issuers_get_gapless_unique_numbers(branch_tree):
 
 
 class TestRenewalAndRevocation:
-    def test_a_refresher_course_renews_with_a_new_linked_certificate(self, branch_tree, city_staff, instructor, session):
+    def test_a_refresher_course_renews_with_a_new_linked_certificate(
+        self, branch_tree, city_staff, instructor, session
+    ):
         person = trainee(session, city_staff, name="李复训")
         old = certificate_issue(
             session=session, person=person, by=city_staff, issued_on=timezone.localdate() - datetime.timedelta(days=1)
@@ -392,8 +403,9 @@ class TestVerification:
         response = client.get(f"/verify/{certificate.verification_code}/")
         page = response.content.decode()
         assert response.status_code == 200
+        expires = certificate.expires_on
         for fact in ("证书真实有效", "救护员证", certificate.number, "司马**", "红十字救护员",
-                     f"{certificate.expires_on.year}年{certificate.expires_on.month}月{certificate.expires_on.day}日"):  # fmt: skip
+                     f"{expires.year}年{expires.month}月{expires.day}日"):  # fmt: skip
             assert fact in page, fact
         for secret in ("司马相如", person.phone, person.phone[-4:], "11010519491231002X", "1949", "002X",
                        session.title, session.venue, "张老师", certificate.holder_name_digest):  # fmt: skip
@@ -401,7 +413,9 @@ class TestVerification:
         assert response["X-Robots-Tag"] == "noindex"
 
     def test_by_number_only_with_the_holders_name(self, client, session, city_staff):
-        certificate = certificate_issue(session=session, person=trainee(session, city_staff, name="王二"), by=city_staff)
+        certificate = certificate_issue(
+            session=session, person=trainee(session, city_staff, name="王二"), by=city_staff
+        )
         wrong = client.post("/verify/", {"number": certificate.number, "name": "王三"})
         assert "未找到匹配的证书" in wrong.content.decode()  # the same answer as for a number never issued
         assert "证书真实有效" not in wrong.content.decode() and "王*" not in wrong.content.decode()
@@ -410,7 +424,9 @@ class TestVerification:
 
     def test_guessing_is_rate_limited(self, client, session, city_staff, settings):
         settings.VERIFICATION_LIMIT = 3
-        certificate = certificate_issue(session=session, person=trainee(session, city_staff, name="王二"), by=city_staff)
+        certificate = certificate_issue(
+            session=session, person=trainee(session, city_staff, name="王二"), by=city_staff
+        )
         year = timezone.localdate().year
         for n in range(2, 5):
             client.post("/verify/", {"number": f"CSJH{year}-{n:06d}", "name": "王二"})
@@ -434,7 +450,9 @@ class TestVerification:
 
 
 class TestPdf:
-    def test_issuing_renders_and_stores_the_pdf_after_commit(self, session, city_staff, django_capture_on_commit_callbacks):
+    def test_issuing_renders_and_stores_the_pdf_after_commit(
+        self, session, city_staff, django_capture_on_commit_callbacks
+    ):
         person = trainee(session, city_staff)
         with django_capture_on_commit_callbacks(execute=True):
             certificate = certificate_issue(session=session, person=person, by=city_staff)

@@ -110,7 +110,7 @@ def test_a_plugged_in_sender_sends_each_once(certificate):
     certificate_expiry_reminders_create(today=_days_before(certificate, 5))
     assert reminders_deliver() == 1 and reminders_deliver() == 0
     reminder = Reminder.objects.get()
-    assert SENT == [reminder.pk] and reminder.status == ReminderStatus.SENT and reminder.attempts == 1
+    assert [reminder.pk] == SENT and reminder.status == ReminderStatus.SENT and reminder.attempts == 1
 
 
 @override_settings(TRAINING_REMINDER_SENDER="tests.training.test_reminders.failing_sender")
@@ -135,7 +135,11 @@ def test_the_daily_job_is_idempotent(certificate):
 def test_the_job_is_on_the_beat_and_registered():
     from redcross.celery import app
 
-    entry = [e for e in django_settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "training.tasks.training_reminders_task"]
+    entry = [
+        e
+        for e in django_settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "training.tasks.training_reminders_task"
+    ]
     assert len(entry) == 1
     assert "training.tasks.training_reminders_task" in app.tasks
     assert "training.tasks.certificate_render_pdf_task" in app.tasks

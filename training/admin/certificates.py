@@ -143,7 +143,9 @@ class CertificateAdmin(BranchScopedAdmin):
 
     def get_urls(self):
         return [
-            path("<int:certificate_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="training_certificate_pdf"),
+            path(
+                "<int:certificate_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="training_certificate_pdf"
+            ),
             path(
                 "<int:certificate_id>/photo/",
                 self.admin_site.admin_view(self.photo_view),

@@ -45,7 +45,10 @@ from training.models import (
 from training.services.exams import EXAMINED_KINDS
 
 # the certificate a course gives; a refresher course renews the one its trainee holds
-_COURSE_CERTIFICATE = {CourseKind.FIRST_AIDER: CertificateKind.FIRST_AIDER, CourseKind.INSTRUCTOR: CertificateKind.INSTRUCTOR}
+_COURSE_CERTIFICATE = {
+    CourseKind.FIRST_AIDER: CertificateKind.FIRST_AIDER,
+    CourseKind.INSTRUCTOR: CertificateKind.INSTRUCTOR,
+}
 # what the paper and the verification page print as level (frozen on the certificate, like its number)
 LEVELS = {CertificateKind.FIRST_AIDER: "红十字救护员", CertificateKind.INSTRUCTOR: "红十字应急救护培训师资"}
 
@@ -208,7 +211,9 @@ class SessionIssueReport:
     refused: list[tuple[Person, str]] = field(default_factory=list)
 
 
-def certificates_issue_for_session(*, session: Session, by, people: Iterable[Person] | None = None) -> SessionIssueReport:
+def certificates_issue_for_session(
+    *, session: Session, by, people: Iterable[Person] | None = None
+) -> SessionIssueReport:
     """Issue a certificate to every trainee of ``session`` (or to ``people``) whose exam results
     and hours allow it; each in a transaction of its own, so one refusal stops no one else."""
     ensure_branch_access(by, session.branch)

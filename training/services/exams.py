@@ -62,9 +62,7 @@ def exam_result_record(
     if session.status not in (SessionStatus.HELD, SessionStatus.CLOSED):
         raise ValidationError({"session": [_("培训班举办后才能登记考核成绩")]})
     if not Attendance.objects.filter(session=session, person=person).exists():
-        raise ValidationError(
-            {"person": [_("%(name)s 没有本班的出勤记录，请先登记出勤") % {"name": person.name}]}
-        )
+        raise ValidationError({"person": [_("%(name)s 没有本班的出勤记录，请先登记出勤") % {"name": person.name}]})
     if examiner is not None and not session.teaching.filter(person=examiner).exists():
         raise ValidationError({"examiner": [_("考官须为本班的授课师资")]})
     certified = Certificate.objects.filter(session=session, person=person, revoked_at__isnull=True).first()
