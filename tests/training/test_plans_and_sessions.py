@@ -236,4 +236,12 @@ def test_the_demo_is_idempotent(db):
     counts = (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count())
     call_command("seed_demo", "--with-users", stdout=io.StringIO())
     assert (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count()) == counts
-    assert counts[0] == 6 and counts[1] == 3 and counts[2] == 11
+    # 6 sessions and one held three years ago; 3 instructors' certificates, 5 issued from the closed
+    # session and 1 three years ago; 11 trainees and the one who attended three years ago
+    assert counts == (7, 9, 12)
+    from training.models import Reminder
+
+    issued = Certificate.objects.issued_here()
+    assert issued.filter(revoked_at__isnull=False).count() == 1
+    expiring = issued.get(expires_on__lt=timezone.localdate() + datetime.timedelta(days=60))
+    assert Reminder.objects.filter(certificate=expiring).count() == 1
