@@ -8,11 +8,13 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import StaffFactory
+from tests.training.conftest import PROCESS_CACHES
 from tests.training.test_exams_and_certificates import PNG, held_session, trainee
 from training.models import Certificate, ExamResult, Reminder, ReminderStatus
 from training.services.certificates import certificate_issue
@@ -37,6 +39,7 @@ def _queries(client, url) -> int:
     return len(queries)
 
 
+@override_settings(CACHES=PROCESS_CACHES)
 def test_list_pages_cost_the_same_for_more_rows(client, officer, session):
     client.force_login(officer)
     for n in range(2):

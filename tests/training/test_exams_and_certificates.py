@@ -18,7 +18,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from redcross.documents import PdfStatus
-from tests.training.conftest import at, make_person
+from tests.training.conftest import PROCESS_CACHES, at, make_person
 from training.models import (
     Attendance,
     Audience,
@@ -422,6 +422,7 @@ class TestVerification:
         right = client.post("/verify/", {"number": certificate.number.lower(), "name": " 王二 "})
         assert "证书真实有效" in right.content.decode() and "王*" in right.content.decode()
 
+    @override_settings(CACHES=PROCESS_CACHES)
     def test_guessing_is_rate_limited(self, client, session, city_staff, settings):
         settings.VERIFICATION_LIMIT = 3
         certificate = certificate_issue(
