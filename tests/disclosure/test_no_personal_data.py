@@ -135,7 +135,8 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     training_pages = [f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here()]
     pages = crawl(
         client,
-        [*training_pages, "/verify/", "/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
+        [*training_pages, "/verify/",
+         "/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
          "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
          "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/"],
     )  # fmt: skip
