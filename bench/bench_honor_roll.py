@@ -48,7 +48,29 @@ end
 """
 
 
-def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[str, float] | None:
+def _server_cpu_seconds(port: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn processes serving ``port``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if f"127.0.0.1:{port}".encode() not in (proc / "cmdline").read_bytes():
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _serve_and_load(
+    *, cache_seconds: int, seconds: int, workers: int, path: str = "/disclosure/"
+) -> dict[str, float] | None:
+    """wrk against ``path`` on gunicorn with the production config: requests/s, latency, errors, and
+    the server's CPU milliseconds per request (``cpu_ms``), which a machine busy with other jobs
+    changes little."""
     from bench.serve import database_url, gunicorn_serving
 
     wrk = shutil.which("wrk")
@@ -61,17 +83,19 @@ def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[s
     }
     # the production settings (redcross/gunicorn.conf.py), on a free port
     with gunicorn_serving(workers=workers, env=env) as port:
-        url = f"http://127.0.0.1:{port}/disclosure/"
+        url = f"http://127.0.0.1:{port}{path}"
         # warm every worker (imports, connections, the cached filter choices)
         subprocess.run([wrk, "-t1", "-c4", "-d2s", url], capture_output=True, check=False)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
+        cpu_before = _server_cpu_seconds(port)
         result = subprocess.run(
             [wrk, "-t2", "-c20", f"-d{seconds}s", "--latency", "-s", script.name, url],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
+        cpu_used = _server_cpu_seconds(port) - cpu_before
         os.unlink(script.name)
-    found = re.search(r"BENCH rps=([\d.]+) p95_ms=([\d.]+) p50_ms=([\d.]+) errors=(\d+)", result.stdout)
+    found = re.search(r"BENCH rps=([\d.]+) p95_ms=([\d.]+) p50_ms=([\d.]+) errors=(\d+) requests=(\d+)", result.stdout)
     if not found:
         raise RuntimeError(f"wrk gave no figures: {result.stdout[-500:]} {result.stderr[-500:]}")
     return {
@@ -79,6 +103,7 @@ def _serve_and_load(*, cache_seconds: int, seconds: int, workers: int) -> dict[s
         "p95": float(found.group(2)),
         "p50": float(found.group(3)),
         "errors": int(found.group(4)),
+        "cpu_ms": cpu_used * 1000 / max(int(found.group(5)), 1),
     }
 
 

@@ -40,6 +40,16 @@ def validate_evidence_file(file) -> None:
     raise ValidationError(_("只能上传 PDF、JPG 或 PNG 文件（按文件内容识别）"), code="file_type")
 
 
+def validate_photo_file(file) -> None:
+    """A photo (a certificate holder's, a member card's): JPEG or PNG only, checked like evidence."""
+    validate_evidence_file(file)
+    file.seek(0)
+    is_pdf = file.read(5) == b"%PDF-"
+    file.seek(0)
+    if is_pdf:
+        raise ValidationError(_("照片只能是 JPG 或 PNG 文件"), code="file_type")
+
+
 def stored_file_download(stored) -> FileResponse:
     """A stored evidence file as a download, never shown inline (it came from outside); 404 when
     the field is empty. Callers check scope and permission first."""

@@ -1,9 +1,11 @@
 """Demo data for training: the city's plan for this year, three instructors (one certificate
-expiring soon), sessions in several districts in every status (one held, not yet closed), an
-outdoor awareness event; the lottery-fund equipment and its distribution to demonstration
-schools, ~25 AEDs across the districts (one overdue for a check), a rescue case published with
-consent. All people, places and coordinates are invented. Idempotent: each part is skipped once
-it exists."""
+expiring soon), sessions in several districts in every status (one held, not yet closed), and an
+outdoor awareness event; exam results, certificates issued from them (one revoked, one issued three
+years ago and expiring soon, with its reminder in the outbox); last year in the seeds' style
+(``demo_last_year``); open sessions with registrants and a waitlist; the lottery-fund equipment and
+its distribution to demonstration schools, ~25 AEDs across the districts (one overdue for a
+check), a rescue case published with consent. All people, places and coordinates are invented.
+Idempotent: each part is skipped once its data exists."""
 
 from __future__ import annotations
 
@@ -20,19 +22,29 @@ from training.models import (
     AedAccess,
     AedCheckResult,
     Audience,
+    Certificate,
     CourseKind,
     EquipmentBatch,
     EquipmentKind,
+    ExamPart,
     FundingLine,
     PlanFunding,
+    Session,
     SessionStatus,
     SiteKind,
     TrainingPlan,
 )
 from training.services.aeds import aed_check_record, aed_register
-from training.services.certificates import instructor_certificate_record
+from training.services.certificates import (
+    certificate_issue,
+    certificate_revoke,
+    certificates_issue_for_session,
+    instructor_certificate_record,
+)
 from training.services.equipment import equipment_batch_register, equipment_distribute, equipment_site_save
+from training.services.exams import exam_result_record
 from training.services.plans import plan_funding_set, plan_target_set, training_plan_create
+from training.services.reminders import training_reminders_send
 from training.services.rescue import rescue_case_create, rescue_case_publish
 from training.services.sessions import attendance_record, session_create, session_set_status
 
@@ -73,10 +85,26 @@ def seed(stdout) -> None:
     city = branches["LZ"]
     year = timezone.localdate().year
     if TrainingPlan.objects.filter(branch=city, year=year).exists():
-        stdout.write("training: demo data already present")
-        seed_registrations(stdout, branches=branches, officer=officer)
-        seed_equipment(stdout, officer=officer)
-        return
+        stdout.write("training: demo plan and sessions already present")
+    else:
+        _seed_plan_and_sessions(stdout, branches, officer)
+    if Certificate.objects.issued_here().exists():
+        stdout.write("training: demo certificates already present")
+    else:
+        _seed_exams_and_certificates(stdout, branches, officer)
+    instructors = list(
+        Person.objects.filter(name__in=[row[0] for row in INSTRUCTORS], teaching__isnull=False)
+        .distinct()
+        .order_by("pk")
+    )
+    seed_last_year(stdout, branches=list(branches.values()), officer=officer, instructors=instructors)
+    seed_registrations(stdout, branches=branches, officer=officer)
+    seed_equipment(stdout, officer=officer)
+
+
+def _seed_plan_and_sessions(stdout, branches, officer) -> None:
+    city = branches["LZ"]
+    year = timezone.localdate().year
     plan = training_plan_create(branch=city, year=year, title=f"澜州市{year}年应急救护培训计划", by=officer)
     for kind, audience, sessions, people in TARGETS:
         plan_target_set(plan=plan, kind=kind, audience=audience, sessions=sessions, people=people, by=officer)
@@ -125,9 +153,50 @@ def seed(stdout) -> None:
     )  # fmt: skip
     session_set_status(session=outdoor, status=SessionStatus.HELD, people_reached=860, by=officer)
     stdout.write(f"training: plan {plan}, {len(SESSIONS) + 1} sessions, {len(INSTRUCTORS)} instructors")
-    seed_last_year(stdout, branches=list(branches.values()), officer=officer, instructors=instructors)
-    seed_registrations(stdout, branches=branches, officer=officer)
-    seed_equipment(stdout, officer=officer)
+
+
+def _results(session, people, officer, *, failed=()) -> None:
+    """Theory by score, skills pass or fail; the people in ``failed`` fail the skills part."""
+    for n, person in enumerate(people):
+        exam_result_record(session=session, person=person, part=ExamPart.THEORY, score=85 + n % 10, by=officer)
+        exam_result_record(
+            session=session, person=person, part=ExamPart.SKILLS, passed=person not in failed, by=officer
+        )
+
+
+def _seed_exams_and_certificates(stdout, branches, officer) -> None:
+    """The closed session's results and certificates (one trainee failed the skills part, one
+    certificate revoked), the held session's results waiting for staff to issue, and a certificate
+    issued three years ago that expires within the warning period, reminded of in the outbox."""
+    closed = Session.objects.filter(branch=branches["LZ"], status=SessionStatus.CLOSED, kind=CourseKind.FIRST_AIDER)
+    closed = closed.order_by("starts_at").first()
+    held = Session.objects.filter(branch=branches["LZDH"], status=SessionStatus.HELD).order_by("starts_at").first()
+    if closed is None or held is None:
+        stdout.write("training: certificates skipped (needs the demo sessions)")
+        return
+    trainees = [a.person for a in closed.attendance.select_related("person").order_by("person__name")]
+    _results(closed, trainees, officer, failed=trainees[-1:])
+    report = certificates_issue_for_session(session=closed, by=officer)
+    certificate_revoke(certificate=report.issued[-1], reason="冒名顶替参加考核（演示）", by=officer)
+    _results(held, [a.person for a in held.attendance.select_related("person")], officer)
+
+    # three years ago, before the portal's instructors were recorded: held without instructors
+    old = session_create(
+        branch=branches["LZ"], title="市民救护员培训班（三年前）", kind=CourseKind.FIRST_AIDER,
+        audience=Audience.COMMUNITY, venue="澜州市红十字会培训中心", capacity=30,
+        starts_at=_at(-3 * 365 + 19, 9), ends_at=_at(-3 * 365 + 20, 17), by=officer,
+    )  # fmt: skip
+    session_set_status(session=old, status=SessionStatus.HELD, by=officer)
+    person = Person.objects.create(name="演示学员复训提醒", phone="13700009001", branch=branches["LZ"])
+    attendance_record(session=old, person=person, hours_attended=old.hours, by=officer)
+    _results(old, [person], officer)
+    expiring = certificate_issue(session=old, person=person, by=officer, issued_on=old.ends_at.date())
+    session_set_status(session=old, status=SessionStatus.CLOSED, by=officer)
+    reminders = training_reminders_send()
+    stdout.write(
+        f"training: {len(report.issued) + 1} certificates ({len(report.refused)} trainee refused, one revoked, "
+        f"{expiring.number} expiring {expiring.expires_on}), {reminders['certificate_expiry']} reminders"
+    )
 
 
 # --- registration: open sessions across the districts, some full with a waitlist ----------------

@@ -253,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.disclosure_reminders_task",
         "schedule": crontab(hour=8, minute=0),  # e-mail staff the campaigns whose disclosure is due or overdue
     },
+    "training-reminders": {
+        "task": "training.tasks.training_reminders_task",
+        "schedule": crontab(hour=8, minute=30),  # certificates expiring soon: reminders into the outbox, then sent
+    },
     "documents-pdf-sweep": {
         "task": "redcross.tasks.documents_pdf_sweep_task",
         "schedule": crontab(minute="*/5"),  # PDFs whose render was never enqueued (broker down) or lost

@@ -3,6 +3,7 @@ then fuzz the open data API with hostile input (no 500, no injected tag)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections import deque
@@ -20,11 +21,12 @@ from donations.services.donors import donor_register
 from donations.services.intake import donation_confirm, donation_register
 from redcross.models import Person, User
 from training.models import Aed, EquipmentSite, RescueCase
+from training.models import Certificate as TrainingCertificate
 
 pytestmark = pytest.mark.django_db
 
 HREF = re.compile(r'href="([^"#]+)"')
-PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/")
+PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/", "/verify/")
 UNCONFIRMED_DONOR = "澜州待复核爱心贸易有限公司"
 
 
@@ -60,6 +62,10 @@ def demo(django_db_blocker):
         by=clerk, branch=city, donor=pending, campaign=campaign, kind="cash", channel="bank",
         received_at=timezone.now(), amount="77.00",
     )  # fmt: skip
+    # a certificate holder with an ID number and a birth date (the demo's trainees have neither)
+    holder = TrainingCertificate.objects.issued_here().order_by("pk").first().person
+    holder.id_number, holder.birth_date = "110105199003071234", datetime.date(1990, 3, 7)
+    holder.save()
     cache.clear()
     yield
     cache.clear()
@@ -80,11 +86,12 @@ def sensitive_strings() -> set[str]:
         found |= {recipient.phone, recipient.contact_person}
     for user in User.objects.all():
         found |= {user.phone, user.email}
+    # persons (trainees, instructors): a training certificate's page shows the masked name only
+    for person in Person.objects.all():
+        found |= {person.name, person.phone, person.id_number}
+        if person.birth_date:
+            found |= {person.birth_date.isoformat(), f"{person.birth_date:%Y年%-m月%-d日}"}
 
-    for person in Person.objects.all():  # trainees, registrants, instructors
-        found |= {person.phone, person.id_number}
-    for name in Person.objects.filter(training_registrations__isnull=False).values_list("name", flat=True):
-        found.add(name)  # a registrant is never named on a public page
     found |= set(RescueCase.objects.values_list("rescuer__name", flat=True))
     # who checks an AED, its serial number and staff notes, a school's contact
     for aed in Aed.objects.select_related("last_checked_by"):
@@ -135,9 +142,11 @@ def crawl(client, start: list[str], limit: int = 400) -> dict[str, str]:
 
 
 def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
+    training_pages = [f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here()]
     pages = crawl(
         client,
-        ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
+        [*training_pages, "/verify/",
+         "/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
          "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
          "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/",
          "/training/", "/training/calendar.ics",
@@ -164,6 +173,7 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert not leaks, sorted(leaks)[:10]
     everything = "\n".join(pages.values())
     assert "司马**" in everything and "爱心人士" in everything
+    assert all(page in pages for page in training_pages) and "证书已撤销" in everything
     unconfirmed = Donation.objects.get(donor__name=UNCONFIRMED_DONOR)
     assert UNCONFIRMED_DONOR not in everything and unconfirmed.serial not in everything
 

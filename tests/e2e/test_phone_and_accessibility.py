@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from donations.models import Bulletin, BulletinKind, BulletinStatus, Certificate, Donation, Receipt
 from tests.e2e.test_donation_flow import login
+from training.models import Certificate as TrainingCertificate
 from training.models import Registration, RegistrationStatus, RescueCase
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -44,6 +45,8 @@ def public_pages() -> list[str]:
         f"/donations/d/{donation.lookup_token}/",
         f"/donations/verify/{certificate.verification_code}/",
         f"/donations/receipts/verify/{receipt.invoice_code}/{receipt.number_display}/{receipt.check_code}/",
+        "/verify/",
+        f"/verify/{TrainingCertificate.objects.issued_here().order_by('id').first().verification_code}/",
     ]
     rescue_case = RescueCase.objects.filter(status="published").order_by("id").first()
     waiting = Registration.objects.filter(status=RegistrationStatus.WAITLISTED).select_related("session").first()

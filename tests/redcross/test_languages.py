@@ -21,6 +21,7 @@ from donations.models import (
 )
 from redcross.models import Branch
 from training.models import Aed, RescueCase
+from training.models import Certificate as TrainingCertificate
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,8 @@ def data_strings() -> list[str]:
         values |= {aed.place, aed.address, aed.location_detail, aed.operator}
     for case in RescueCase.objects.all():
         values |= {case.title, case.place, case.story, case.rescuer_public_name}
+    for certificate in TrainingCertificate.objects.all():
+        values |= {certificate.holder_display_name, certificate.level}  # frozen on the certificate
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -102,6 +105,8 @@ def public_pages() -> list[str]:
         "/training/aeds/?lat=30.262&lng=120.161",
         "/training/rescue-cases/",
         f"/training/rescue-cases/{RescueCase.objects.filter(status='published').first().pk}/",
+        "/verify/",
+        *(f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here().order_by("pk")[:2]),
         "/no-such-page/",
     ]
 

@@ -2,12 +2,20 @@ import datetime
 import itertools
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from redcross.models import Person
 from training.models import Certificate, CertificateKind
 
 _numbers = itertools.count(1)
+
+# each test process's own caches: with Redis shared between xdist workers, another worker's cache
+# clearing would reset a rate-limit counter or the warm portal facts in the middle of a test
+PROCESS_CACHES = {
+    name: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"training-tests-{name}"}
+    for name in settings.CACHES
+}
 
 
 def make_person(branch, name="李明", phone=None) -> Person:

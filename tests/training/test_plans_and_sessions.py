@@ -237,6 +237,13 @@ def test_the_demo_is_idempotent(db):
     counts = (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count())
     call_command("seed_demo", "--with-users", stdout=io.StringIO())
     assert (Session.objects.count(), Certificate.objects.count(), Attendance.objects.count()) == counts
-    # this year: 6 sessions + 5 open for registration, 3 instructor certificates, 11 trainees;
-    # last year (demo_last_year): 446 sessions and 2,000 trainees
-    assert counts == (6 + 5 + 446, 3, 11 + 2000)
+    # this year: 6 sessions + 5 open for registration, and one held three years ago; last year
+    # (demo_last_year): 446 sessions. Certificates: 3 instructors', 5 issued from the closed session
+    # and 1 three years ago. Trainees: 11, the one three years ago, and last year's 2,000
+    assert counts == (6 + 5 + 1 + 446, 9, 12 + 2000)
+    from training.models import Reminder
+
+    issued = Certificate.objects.issued_here()
+    assert issued.filter(revoked_at__isnull=False).count() == 1
+    expiring = issued.get(expires_on__lt=timezone.localdate() + datetime.timedelta(days=60))
+    assert Reminder.objects.filter(certificate=expiring).count() == 1

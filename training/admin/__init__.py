@@ -1,9 +1,21 @@
-"""The training app's admin pages; importing the package registers them.
+"""The training admin's pages; importing the package registers them.
 
-``plans`` (plans with their targets and funding lines), ``sessions`` (sessions, attendance,
-certificates), ``registration`` (registrations, read-only; cancelled through the service),
-``equipment`` (batches, schools and venues, distributions), ``aeds`` (the AED registry and its
-checks), ``rescue`` (rescue cases). Every write goes through a service in ``training/services/``.
+``plans`` (plans with their targets and funding lines), ``sessions`` (sessions and attendance),
+``registration`` (registrations, read-only; cancelled through the service), ``exams`` (exam
+results), ``certificates`` (certificates: read-only, PDF, photo, revocation), ``reminders`` (the
+reminder outbox), ``equipment`` (batches, schools and venues, distributions), ``aeds`` (the AED
+registry and its checks), ``rescue`` (rescue cases). Every write goes through a service in
+``training/services/``.
 """
 
-from training.admin import aeds, equipment, plans, registration, rescue, sessions  # noqa: F401
+from training.admin import (  # noqa: F401
+    aeds,
+    certificates,
+    equipment,
+    exams,
+    plans,
+    registration,
+    reminders,
+    rescue,
+    sessions,
+)

@@ -1,5 +1,6 @@
-"""Sessions (added through ``session_create``, moved along their status by list actions),
-attendance (recorded through ``attendance_record``) and certificates (read-only)."""
+"""Sessions (added through ``session_create``, moved along their status by list actions, their
+certificates issued in bulk from the exam results) and attendance (recorded through
+``attendance_record``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from redcross.admin import BranchScopedAdmin
 from redcross.forms import service_error_message
 from redcross.scoping import scope_queryset
-from redcross.verification import VerificationStatus
 from training.admin.registration import RegistrationInline, seats_column, waitlist_column
-from training.models import Attendance, Certificate, Session, SessionStatus
+from training.models import Attendance, Session, SessionStatus
 from training.selectors.registration import with_seats
 from training.selectors.sessions import qualified_instructors
-from training.selectors.workbench import instructor_certificates_expiring
+from training.services.certificates import certificates_issue_for_session
 from training.services.sessions import (
     attendance_record,
     session_create,
@@ -86,6 +86,26 @@ def _transition(status: str, description):
     return admin.action(description=description, permissions=["change"])(action)
 
 
+@admin.action(description=_("根据考核成绩颁发证书"), permissions=["change"])
+def issue_certificates(modeladmin, request, queryset):
+    """Every trainee of the selected sessions who passed both parts and attended the hours gets a
+    certificate; the others are listed with the reason."""
+    for session in queryset:
+        try:
+            report = certificates_issue_for_session(session=session, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{session}: {service_error_message(exc)}", messages.ERROR)
+            continue
+        modeladmin.message_user(
+            request,
+            _("%(session)s：颁发证书 %(issued)d 本，此前已颁发 %(already)d 本") % {
+                "session": session, "issued": len(report.issued), "already": len(report.already)},
+            messages.SUCCESS if report.issued else messages.INFO,
+        )  # fmt: skip
+        for person, reason in report.refused:
+            modeladmin.message_user(request, f"{session} · {person.name}：{reason}", messages.WARNING)
+
+
 @admin.register(Session)
 class SessionAdmin(BranchScopedAdmin):
     list_display = (
@@ -107,6 +127,7 @@ class SessionAdmin(BranchScopedAdmin):
         _transition(SessionStatus.OPEN, _("开放报名")),
         _transition(SessionStatus.HELD, _("标记为已举办")),
         _transition(SessionStatus.CLOSED, _("结班")),
+        issue_certificates,
     )
     fieldsets = (
         (None, {"fields": ("title", "branch", "kind", "audience", "is_outdoor", "status")}),
@@ -210,45 +231,3 @@ class AttendanceAdmin(BranchScopedAdmin):
             session=obj.session, person=obj.person, hours_attended=obj.hours_attended, by=request.user
         )
         obj.pk = attendance.pk
-
-
-class ExpiringFilter(admin.SimpleListFilter):
-    """The workbench's "即将到期的师资证" line links here: the same rows it counts."""
-
-    title = _("有效期")
-    parameter_name = "expiring"
-
-    def lookups(self, request, model_admin):
-        return [("instructor", _("即将到期的师资证"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "instructor":
-            return queryset & instructor_certificates_expiring(branch_ids=None)
-        return queryset
-
-
-@admin.register(Certificate)
-class CertificateAdmin(BranchScopedAdmin):
-    list_display = ("number", "holder_display_name", "kind", "branch", "issued_on", "expires_on", "status_display")
-    list_filter = ("kind", ExpiringFilter, ("branch", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("branch",)
-    search_fields = ("=number",)
-    show_full_result_count = False
-    fields = (
-        "number", "kind", "level", "holder_display_name", "branch", "session", "issued_on", "expires_on",
-        "status_display", "revoked_at", "revoked_reason", "issued_by",
-    )  # fmt: skip
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False  # issued by the exam services
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("状态"))
-    def status_display(self, obj) -> str:
-        return str(VerificationStatus(obj.verification_status()).label)

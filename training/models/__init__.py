@@ -1,11 +1,13 @@
-"""Training models: plans and targets, sessions and attendance, registrations, certificates,
-equipment, AEDs, rescue cases."""
+"""Training models: plans and targets, sessions and attendance, registrations, exams, certificates,
+reminders, equipment, AEDs, rescue cases."""
 
 from training.models.aeds import Aed, AedAccess, AedCheck, AedCheckResult, AedStatus
 from training.models.certificates import Certificate, CertificateKind
 from training.models.equipment import EquipmentBatch, EquipmentDistribution, EquipmentKind, EquipmentSite, SiteKind
+from training.models.exams import ExamPart, ExamResult
 from training.models.plans import Audience, CourseKind, FundingLine, PlanFunding, PlanTarget, TrainingPlan
 from training.models.registration import Registration, RegistrationStatus
+from training.models.reminders import Reminder, ReminderKind, ReminderStatus
 from training.models.rescue import RESCUE_CASE_PURPOSE, RescueCase, RescueCaseStatus
 from training.models.sessions import Attendance, Session, SessionInstructor, SessionStatus
 
@@ -25,11 +27,16 @@ __all__ = [
     "EquipmentDistribution",
     "EquipmentKind",
     "EquipmentSite",
+    "ExamPart",
+    "ExamResult",
     "FundingLine",
     "PlanFunding",
     "PlanTarget",
     "Registration",
     "RegistrationStatus",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
     "RescueCase",
     "RescueCaseStatus",
     "Session",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from redcross.scoping import within_branch_ids
+from training.conf import expiry_warning_days
 from training.models import Certificate, CertificateKind, Session, SessionStatus
 
 BranchIds = Collection[int] | None
@@ -19,10 +19,6 @@ BranchIds = Collection[int] | None
 def sessions_held_not_closed(*, branch_ids: BranchIds) -> QuerySet[Session]:
     """Held sessions whose results and attendance are not yet closed (结班)."""
     return within_branch_ids(Session.objects.filter(status=SessionStatus.HELD), branch_ids)
-
-
-def expiry_warning_days() -> int:
-    return int(getattr(settings, "TRAINING_EXPIRY_WARNING_DAYS", 60))
 
 
 def instructor_certificates_expiring(*, branch_ids: BranchIds) -> QuerySet[Certificate]:
