@@ -398,3 +398,25 @@ def test_the_section_is_in_the_public_navigation(client):
     page = client.get("/").content.decode()
     assert reverse("training:aeds") in page
     assert AedStatus.IN_SERVICE == "in_service"
+
+
+def test_the_daily_job_reminds_staff_once_per_aed_and_check_cycle(branch_tree, officer, settings):
+    from training.models import Reminder, ReminderKind
+    from training.services.reminders import aed_check_reminders_create, training_reminders_send
+
+    settings.TRAINING_AED_CHECK_DAYS = 30
+    city = branch_tree["city"]
+    overdue = _aed(city, officer, place="体育馆东门", checked_days_ago=45)
+    never = _aed(city, officer, place="图书馆大厅", checked_days_ago=None)
+    _aed(city, officer, place="正常", checked_days_ago=3)
+    assert training_reminders_send()["aed_check"] == 2
+    assert aed_check_reminders_create() == 0  # the same day, or any day of the same cycle: nothing new
+    reminders = {reminder.aed: reminder for reminder in Reminder.objects.filter(kind=ReminderKind.AED_CHECK)}
+    assert set(reminders) == {overdue, never}
+    assert reminders[overdue].person is None and reminders[overdue].branch == city
+    assert "体育馆东门" in reminders[overdue].message and "检查逾期" in reminders[overdue].message
+    assert "从未检查" in reminders[never].message
+    # a check starts a new cycle: a reminder again only once that check is overdue in its turn
+    aed_check_record(aed=overdue, checked_on=_days(-31), result=AedCheckResult.READY, by=officer)
+    assert aed_check_reminders_create() == 1
+    assert Reminder.objects.filter(kind=ReminderKind.AED_CHECK, aed=overdue).count() == 2

@@ -127,8 +127,8 @@ def test_the_daily_job_is_idempotent(certificate):
 
     with override_settings(TRAINING_EXPIRY_WARNING_DAYS=5000):
         first = training_reminders_send()  # the trainee's and the instructor's certificates
-        assert first == {"certificate_expiry": 2, "sent": 0}
-        assert training_reminders_task.delay().get() == {"certificate_expiry": 0, "sent": 0}
+        assert first == {"certificate_expiry": 2, "aed_check": 0, "sent": 0}
+        assert training_reminders_task.delay().get() == {"certificate_expiry": 0, "aed_check": 0, "sent": 0}
     assert Reminder.objects.count() == 2
 
 

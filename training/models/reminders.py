@@ -14,6 +14,7 @@ from redcross.models import Branch, Person
 
 class ReminderKind(models.TextChoices):
     CERTIFICATE_EXPIRY = "certificate_expiry", _("证书到期提醒")
+    AED_CHECK = "aed_check", _("AED 检查提醒")
 
 
 class ReminderStatus(models.TextChoices):
@@ -29,7 +30,10 @@ class Reminder(models.Model):
 
     kind = models.CharField(_("提醒类别"), max_length=24, choices=ReminderKind.choices)
     branch = models.ForeignKey(Branch, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(Person, verbose_name=_("提醒对象"), on_delete=models.PROTECT, related_name="reminders")
+    # a certificate's holder; empty for a reminder to the branch's staff (an AED to check)
+    person = models.ForeignKey(
+        Person, verbose_name=_("提醒对象"), on_delete=models.PROTECT, related_name="reminders", null=True, blank=True
+    )
     certificate = models.ForeignKey(
         "training.Certificate",
         verbose_name=_("证书"),
@@ -37,6 +41,9 @@ class Reminder(models.Model):
         null=True,
         blank=True,
         related_name="reminders",
+    )
+    aed = models.ForeignKey(
+        "training.Aed", verbose_name=_("AED"), on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
     )
     due_on = models.DateField(_("到期日期"))
     message = models.TextField(_("提醒内容"))
@@ -63,7 +70,13 @@ class Reminder(models.Model):
                 condition=models.Q(kind="certificate_expiry"),
                 name="training_reminder_certificate_once",
             ),
+            # once per AED and check cycle (its last check, or its registration when never checked)
+            models.UniqueConstraint(
+                fields=["aed", "due_on"],
+                condition=models.Q(kind="aed_check"),
+                name="training_reminder_aed_once",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.person}"
+        return f"{self.get_kind_display()} · {self.person or self.aed}"

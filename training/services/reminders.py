@@ -10,16 +10,18 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from redcross.audit import audit_context
 from redcross.scoping import ensure_branch_access
 from training.conf import expiry_warning_days, reminder_sender
-from training.models import Certificate, Reminder, ReminderKind, ReminderStatus
+from training.models import Aed, Certificate, Reminder, ReminderKind, ReminderStatus
+from training.selectors.aeds import aed_check_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,38 @@ def certificate_expiry_reminders_create(*, today: datetime.date | None = None) -
                     certificate=certificate,
                     due_on=certificate.expires_on,
                     message=message,
+                )
+        except IntegrityError:  # recorded by a job running beside this one
+            continue
+        created += 1
+    return created
+
+
+AED_MESSAGE = "【{branch}】AED“{place}”需要处理：{reasons}。请安排检查并在系统中登记检查结果。"
+
+
+def aed_check_reminders_create(*, today: datetime.date | None = None) -> int:
+    """Record a reminder to the branch's staff for every AED that needs attention
+    (``aed_check_reminders``: never checked, check overdue, out of service, battery or pads
+    expiring), once per AED and check cycle: the cycle is its last check (or its registration
+    when never checked), so the next reminder comes only after a check that leaves it due again."""
+    due = aed_check_reminders(today)
+    aeds = Aed.objects.select_related("branch").in_bulk([reminder.aed_id for reminder in due])
+    created = 0
+    for reminder in due:
+        aed = aeds[reminder.aed_id]
+        cycle = reminder.last_checked_on or timezone.localtime(aed.created_at).date()
+        if Reminder.objects.filter(kind=ReminderKind.AED_CHECK, aed=aed, due_on=cycle).exists():
+            continue
+        with translation.override(settings.LANGUAGE_CODE):  # frozen in Chinese, like the expiry message
+            reasons = "、".join(reminder.reason_labels)
+        message = AED_MESSAGE.format(
+            branch=aed.branch.short_name or aed.branch.name, place=reminder.place, reasons=reasons
+        )
+        try:
+            with transaction.atomic(), audit_context(reason="aed_check_reminder"):
+                Reminder.objects.create(
+                    kind=ReminderKind.AED_CHECK, branch=aed.branch, aed=aed, due_on=cycle, message=message
                 )
         except IntegrityError:  # recorded by a job running beside this one
             continue
@@ -119,6 +153,9 @@ def reminder_mark_sent(*, reminder: Reminder, by) -> Reminder:
 
 def training_reminders_send() -> dict[str, int]:
     """The daily reminder job: record what is due, then deliver. One line per kind of reminder."""
-    done = {"certificate_expiry": certificate_expiry_reminders_create()}
+    done = {
+        "certificate_expiry": certificate_expiry_reminders_create(),
+        "aed_check": aed_check_reminders_create(),
+    }
     done["sent"] = reminders_deliver()
     return done
