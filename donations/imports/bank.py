@@ -79,6 +79,7 @@ from donations.imports.base import (
     find_mapped_header,
     is_blank,
     is_xlsx,
+    normalise_header,
     optional_amount,
     parse_date_and_time,
     parse_datetime,
@@ -312,3 +313,36 @@ def parse(data: bytes, *, mappings: Sequence[ColumnMapping] = (), builtin: bool 
     )
     statement.warnings.extend(check_running_balances(read_rows(header, rows, statement)))
     return statement
+
+
+# --- for mapping a file's columns by hand (the admin's 建立列映射 page) ---------------------------
+
+
+def head_rows(data: bytes) -> list[list[Any]]:
+    """The first rows of the CSV text, or of the first XLSX sheet that has content, as read."""
+    sources, _encoding = _sources(data)
+    for source in sources:
+        head = [cells for _line, cells in islice(source(), HEADER_SCAN_ROWS)]
+        if any(not is_blank(cells) for cells in head):
+            return head
+    return []
+
+
+# the bank parser's keys a mapping field stands for (the note takes 摘要, 用途 or 备注)
+_GUESS_KEYS = {"summary": ("summary", "purpose", "remark")}
+
+
+def guess_columns(cells: Sequence[Any]) -> dict[str, int]:
+    """Mapping fields the built-in column names recognise in a header row: a starting point for
+    the clerk, who confirms or changes each."""
+    lookup: dict[str, str] = {}
+    for key, names in COLUMNS.items():
+        field = next((name for name, keys in _GUESS_KEYS.items() if key in keys), key)
+        for name in names:
+            lookup.setdefault(normalise_header(name), field)
+    guessed: dict[str, int] = {}
+    for position, cell in enumerate(cells):
+        field = lookup.get(normalise_header(cell))
+        if field is not None and field not in guessed:
+            guessed[field] = position
+    return guessed

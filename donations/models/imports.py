@@ -125,14 +125,12 @@ class StatementMapping(models.Model):
             layout = AmountLayout(self.amount_layout).label
             for key in needed:
                 if key not in columns:
-                    problems.append(
-                        _("金额列为“%(layout)s”时须选择“%(field)s”") % {"layout": layout, "field": MAPPING_FIELD_LABELS[key]}
-                    )
+                    names = {"layout": layout, "field": MAPPING_FIELD_LABELS[key]}
+                    problems.append(_("金额列为“%(layout)s”时须选择“%(field)s”") % names)
             for key in excluded:
                 if key in columns:
-                    problems.append(
-                        _("金额列为“%(layout)s”时不选“%(field)s”") % {"layout": layout, "field": MAPPING_FIELD_LABELS[key]}
-                    )
+                    names = {"layout": layout, "field": MAPPING_FIELD_LABELS[key]}
+                    problems.append(_("金额列为“%(layout)s”时不选“%(field)s”") % names)
         if problems:
             errors.setdefault("columns", []).extend(problems)
         if errors:

@@ -51,9 +51,7 @@ class Command(BaseCommand):
             if chosen is None:
                 raise CommandError(f"募捐活动不存在：{campaign}")
         try:
-            report = import_statement(
-                path_or_file=path, fmt=fmt, by=by, branch=target, campaign=chosen, mapping=saved
-            )
+            report = import_statement(path_or_file=path, fmt=fmt, by=by, branch=target, campaign=chosen, mapping=saved)
         except ImportFileError as exc:
             raise CommandError(f"文件未导入：{exc.message}") from None
         except PermissionDenied as exc:
