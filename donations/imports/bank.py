@@ -195,8 +195,7 @@ def _row(reader: RowReader, line: int, statement: ParsedStatement, money_in: Dec
     serial = clean_text(reader.text("serial"), label=_l("流水号"), max_length=64)
     if not serial:
         raise RowError(_("缺少流水号"))
-    label = _l("交易日期") if reader.has("date") else _l("交易时间")
-    received_at = parse_date_and_time(reader.raw("date"), reader.raw("time"), label)
+    received_at = parse_date_and_time(reader.raw("date"), reader.raw("time"), _l("交易日期"), _l("交易时间"))
     name = clean_text(reader.text("payer_name"), label=_l("对方户名"), max_length=MAX_NAME_LENGTH)
     account = clean_text(reader.text("payer_account"), label=_l("对方账号"), max_length=MAX_ACCOUNT_LENGTH)
     return ParsedRow(

@@ -605,19 +605,23 @@ def _excel_serial(value: float) -> datetime | None:
     return from_excel(value)
 
 
-def parse_date_and_time(date_value: Any, time_value: Any, label: str | None = None) -> datetime:
-    """A bank's separate 交易日期 and 交易时间 columns (either may hold the full time)."""
+def parse_date_and_time(
+    date_value: Any, time_value: Any, label: str | None = None, time_label: str | None = None
+) -> datetime:
+    """A bank's separate 交易日期 and 交易时间 columns; the time column may hold date and time, and
+    then no date column is needed."""
+    if time_label is None:
+        time_label = _("交易时间")
     if time_value in (None, "") or (isinstance(time_value, str) and not time_value.strip()):
         return parse_datetime(date_value, label)
     if isinstance(time_value, datetime):
-        return parse_datetime(time_value, label)
-    day = parse_datetime(date_value, label)
+        return parse_datetime(time_value, time_label)
     if isinstance(time_value, time):
         clock = time_value
     else:
-        text = str(time_value).strip()
+        text = str(time_value).strip().lstrip("`").strip()
         if len(text) > 8:  # the time column holds date and time
-            return parse_datetime(text, label)
+            return parse_datetime(text, time_label)
         clock = None
         for pattern in _TIME_FORMATS:
             try:
@@ -626,7 +630,8 @@ def parse_date_and_time(date_value: Any, time_value: Any, label: str | None = No
             except ValueError:
                 continue
         if clock is None:
-            raise RowError(_("交易时间格式不正确：%(text)s") % {"text": _short(text)})
+            raise RowError(_("%(label)s格式不正确：%(text)s") % {"label": time_label, "text": _short(text)})
+    day = parse_datetime(date_value, label)
     return datetime.combine(day.date(), clock, tzinfo=day.tzinfo)
 
 
