@@ -159,8 +159,18 @@ def _cell_text(cell: Any) -> str:
 
 def skip_reason(reader: RowReader) -> str | None:
     """Why a row that is not a transaction is skipped (a total line, a note), or None."""
-    texts = [text for text in (_cell_text(cell) for cell in reader.cells) if text]
-    if any(text.startswith(TOTAL_PREFIXES) for text in texts[:3]) and (
+    texts: list[str] = []  # the first three non-empty cells (all of them when fewer)
+    for cell in reader.cells:
+        if cell is None or cell == "":
+            continue
+        text = _cell_text(cell)
+        if text:
+            texts.append(text)
+            if len(texts) == 3:
+                break
+    if not texts:
+        return None
+    if any(text.startswith(TOTAL_PREFIXES) for text in texts) and (
         texts[0].startswith(TOTAL_PREFIXES) or not reader.text("serial")
     ):
         return _("合计行")

@@ -563,6 +563,8 @@ def test_command_with_a_mapping(city, clerk, campaign):
         command(SAMPLES / "bank_unknown.csv", "--format", "bank", "--user", clerk.username, "--mapping", "nope")
     with pytest.raises(CommandError, match="--mapping 只用于银行对账单"):
         command(SAMPLES / "alipay_ledger.csv", "--format", "alipay", "--user", clerk.username, "--mapping", "x")
+    with pytest.raises(CommandError, match="为这家银行建立列映射"):
+        command(SAMPLES / "bank_unknown.csv", "--format", "bank", "--user", clerk.username, "--branch", "CSE")
     with pytest.raises(CommandError, match="文件未导入：文件的表头与列映射"):
         command(
             SAMPLES / "bank_icbc.csv", "--format", "bank", "--user", clerk.username, "--mapping", "澜州农商行基本户"

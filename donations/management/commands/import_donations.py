@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from donations.imports import FORMATS, ImportFileError, import_statement
+from donations.imports.base import HeaderNotRecognised
 from donations.models import Campaign
 from donations.services.statement_mappings import statement_mapping_named
 from redcross.models import Branch
@@ -52,6 +53,9 @@ class Command(BaseCommand):
                 raise CommandError(f"募捐活动不存在：{campaign}")
         try:
             report = import_statement(path_or_file=path, fmt=fmt, by=by, branch=target, campaign=chosen, mapping=saved)
+        except HeaderNotRecognised as exc:
+            hint = "可在管理后台“导入对账单”上传此文件，为这家银行建立列映射；以后的文件会自动使用，或用 --mapping 指定"
+            raise CommandError(f"文件未导入：{exc.message}\n{hint}") from None
         except ImportFileError as exc:
             raise CommandError(f"文件未导入：{exc.message}") from None
         except PermissionDenied as exc:
