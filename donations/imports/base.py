@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -45,6 +46,8 @@ from redcross.money import YUAN, to_yuan
 
 __all__ = [
     "FORMATS",
+    "ColumnMapping",
+    "HeaderNotRecognised",
     "ImportFileError",
     "ImportReport",
     "ParsedRow",
@@ -96,6 +99,18 @@ IMPORT_BATCH = 1000
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
+# the old binary Excel format (.xls, an OLE2 compound file), which is not read
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+# a unit or suffix in brackets after a column name: 贷方发生额（收入）, 余额(元), 金额[元], 摘要【附言】
+_BRACKETED = re.compile(r"[（(\[【][^（）()\[\]【】]*[）)\]】]")
+
+
+# running-balance jumps listed one by one before the rest are only counted
+MAX_BALANCE_WARNINGS = 20
+
+
 # control characters (C0 except newline handling below, DEL, C1) and bidirectional overrides
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -108,6 +123,8 @@ _LOOSE_NUMBER = re.compile(r"[+-]?[0-9][0-9,]*(?:\.[0-9]+)?", flags=re.ASCII)
 
 _DATETIME_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d-%H.%M.%S.%f",  # a DB2 timestamp, as some banks' host systems print it
+    "%Y-%m-%d-%H.%M.%S",
     "%Y/%m/%d %H:%M",
     "%Y-%m-%d %H:%M",
     "%Y.%m.%d %H:%M:%S",
@@ -130,6 +147,56 @@ class ImportFileError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class HeaderNotRecognised(ImportFileError):
+    """No known layout and no saved column mapping fits the file's header; nothing was written.
+
+    ``rows`` are the first rows of the file (cells as text) so staff can map its columns once
+    (``donations.StatementMapping``); ``header_line`` is the row most likely to be the header.
+    """
+
+    def __init__(self, message: str, *, rows: list[list[str]], header_line: int) -> None:
+        super().__init__(message)
+        self.rows = rows
+        self.header_line = header_line
+
+
+PREVIEW_COLUMNS = 40
+
+
+PREVIEW_CELL_LENGTH = 60
+
+
+def preview_cell(value: Any) -> str:
+    """A cell as text for a preview: dates without the T, integral floats without .0, cut short."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value).strip()
+    return _short(text, PREVIEW_CELL_LENGTH)
+
+
+def preview_rows(rows: Iterable[tuple[int, list[Any]]]) -> tuple[list[list[str]], int]:
+    """The first ``HEADER_SCAN_ROWS`` rows as text, and the line of the likely header: the first
+    row with the most non-empty cells."""
+    preview: list[list[str]] = []
+    best_line, best_count = 1, 0
+    for scanned, (line, cells) in enumerate(rows):
+        row = [preview_cell(cell) for cell in cells[:PREVIEW_COLUMNS]]
+        while len(preview) < line - 1:  # lines a quoted cell spanned
+            preview.append([])
+        preview.append(row)
+        count = sum(1 for cell in row if cell)
+        if count > best_count:
+            best_line, best_count = line, count
+        if scanned + 1 >= HEADER_SCAN_ROWS:
+            break
+    return preview, best_line
 
 
 class RowError(Exception):
@@ -166,6 +233,7 @@ class ParsedStatement:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    mapping: str = ""  # the name of the saved column mapping the file was read with
 
 
 @dataclass
@@ -178,6 +246,8 @@ class ImportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     # things to look at that did not stop a row: footer count mismatch, refunds of receipted gifts...
     warnings: list[str] = field(default_factory=list)
+    # the saved column mapping (``StatementMapping``) a bank statement was read with, if any
+    mapping: str = ""
 
     def summary(self) -> str:
         text = (
@@ -197,6 +267,8 @@ class ImportReport:
     def lines(self, *, max_rejected: int | None = None) -> list[str]:
         """The summary, then ``line N: reason`` per rejected row, skipped rows by reason, warnings."""
         out = [self.summary()]
+        if self.mapping:
+            out.append(f"mapping: {self.mapping}")
         rejected = sorted(self.rejected)
         shown = rejected if max_rejected is None else rejected[:max_rejected]
         out.extend(f"line {line}: {reason}" for line, reason in shown)
@@ -248,6 +320,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """
     if is_xlsx(data):
         raise ImportFileError(_("这是 XLSX（Excel）文件，不是 CSV 文本；请另存为 CSV 或选择对应的格式"))
+    if data.startswith(_XLS_MAGIC):
+        raise ImportFileError(_("这是旧版 Excel（.xls）文件；请在 Excel 中另存为 .xlsx 或 CSV 后再导入"))
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportFileError(_("不支持 UTF-16 编码的文件；请另存为 UTF-8 或 GBK 编码的 CSV"))
     candidates = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
@@ -306,9 +380,21 @@ def xlsx_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
 
 
 def normalise_header(value: Any) -> str:
+    """A column name as matched: no padding, spaces or BOM, and no unit or suffix in brackets, so
+    贷方发生额（收入）, 贷方发生额(元) and 贷方发生额 are one column."""
     text = "" if value is None else str(value)
     text = text.replace("\ufeff", "").strip().strip("`").strip()
-    return text.replace("(", "（").replace(")", "）").replace(" ", "").replace("\u3000", "")
+    text = text.replace(" ", "").replace("\u3000", "").replace("\t", "")
+    return _BRACKETED.sub("", text)
+
+
+def header_signature(cells: Sequence[Any]) -> str:
+    """What identifies a header row for a saved column mapping: its normalised column names in
+    order (empty cells at the end ignored), hashed."""
+    names = [normalise_header(cell) for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    return hashlib.sha256("\x1f".join(names).encode()).hexdigest()
 
 
 @dataclass
@@ -316,6 +402,35 @@ class Header:
     line: int
     index: dict[str, int]  # canonical column key -> cell index
     width: int
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """A saved column mapping (``donations.StatementMapping``) as the parsers use it: the header row
+    it was made for (``header_signature``) and the cell index of each canonical column key."""
+
+    name: str
+    signature: str
+    index: Mapping[str, int]
+
+
+def find_mapped_header(
+    rows: Iterator[tuple[int, list[Any]]], mappings: Sequence[ColumnMapping]
+) -> tuple[Header, ColumnMapping] | None:
+    """Consume rows up to and including the first one whose header a mapping was made for."""
+    if not mappings:
+        return None
+    by_signature: dict[str, ColumnMapping] = {}
+    for mapping in mappings:
+        by_signature.setdefault(mapping.signature, mapping)
+    for scanned, (line, cells) in enumerate(rows):
+        if not is_blank(cells):
+            mapping = by_signature.get(header_signature(cells))
+            if mapping is not None:
+                return Header(line=line, index=dict(mapping.index), width=len(cells)), mapping
+        if scanned + 1 >= HEADER_SCAN_ROWS:
+            break
+    return None
 
 
 def find_header(
@@ -331,15 +446,20 @@ def find_header(
     ``columns`` maps a canonical key to the accepted column names (synonyms);
     each ``required`` entry is a key, or a tuple of keys of which one must be present.
     """
-    lookup = {normalise_header(name): key for key, names in columns.items() for name in names}
+    # a column name -> (key, rank): when a row has two names of one key, the earlier synonym wins
+    lookup: dict[str, tuple[str, int]] = {}
+    for key, names in columns.items():
+        for rank, name in enumerate(names):
+            lookup.setdefault(normalise_header(name), (key, rank))
     required = [(item,) if isinstance(item, str) else tuple(item) for item in required]
     best: tuple[int, int, list[str]] | None = None  # (required columns matched, line, missing)
     for scanned, (line, cells) in enumerate(rows):
         index: dict[str, int] = {}
+        ranks: dict[str, int] = {}
         for position, cell in enumerate(cells):
-            key = lookup.get(normalise_header(cell))
-            if key is not None and key not in index:
-                index[key] = position
+            found = lookup.get(normalise_header(cell))
+            if found is not None and found[1] < ranks.get(found[0], len(columns[found[0]])):
+                index[found[0]], ranks[found[0]] = position, found[1]
         if index:
             missing = [columns[group[0]][0] for group in required if not any(key in index for key in group)]
             if not missing:
@@ -485,19 +605,23 @@ def _excel_serial(value: float) -> datetime | None:
     return from_excel(value)
 
 
-def parse_date_and_time(date_value: Any, time_value: Any, label: str | None = None) -> datetime:
-    """A bank's separate 交易日期 and 交易时间 columns (either may hold the full time)."""
+def parse_date_and_time(
+    date_value: Any, time_value: Any, label: str | None = None, time_label: str | None = None
+) -> datetime:
+    """A bank's separate 交易日期 and 交易时间 columns; the time column may hold date and time, and
+    then no date column is needed."""
+    if time_label is None:
+        time_label = _("交易时间")
     if time_value in (None, "") or (isinstance(time_value, str) and not time_value.strip()):
         return parse_datetime(date_value, label)
     if isinstance(time_value, datetime):
-        return parse_datetime(time_value, label)
-    day = parse_datetime(date_value, label)
+        return parse_datetime(time_value, time_label)
     if isinstance(time_value, time):
         clock = time_value
     else:
-        text = str(time_value).strip()
+        text = str(time_value).strip().lstrip("`").strip()
         if len(text) > 8:  # the time column holds date and time
-            return parse_datetime(text, label)
+            return parse_datetime(text, time_label)
         clock = None
         for pattern in _TIME_FORMATS:
             try:
@@ -506,7 +630,8 @@ def parse_date_and_time(date_value: Any, time_value: Any, label: str | None = No
             except ValueError:
                 continue
         if clock is None:
-            raise RowError(_("交易时间格式不正确：%(text)s") % {"text": _short(text)})
+            raise RowError(_("%(label)s格式不正确：%(text)s") % {"label": time_label, "text": _short(text)})
+    day = parse_datetime(date_value, label)
     return datetime.combine(day.date(), clock, tzinfo=day.tzinfo)
 
 
@@ -543,6 +668,46 @@ def check_columns(reader: RowReader) -> None:
         cell not in (None, "") and not (isinstance(cell, str) and not cell.strip()) for cell in cells[width:]
     ):
         raise RowError(_("列数与表头不符（表头 %(w)d 列，本行 %(n)d 列）") % {"w": width, "n": len(cells)})
+
+
+def check_running_balances(entries: Sequence[tuple[int, Decimal | None, Decimal | None]]) -> list[str]:
+    """Warnings for balance jumps that the rows do not explain.
+
+    ``entries`` are (line, money in minus money out, balance after the row) of every transaction
+    row in file order, payments, refunds, fees and outflows alike; None in either breaks the chain
+    (a row whose amounts or balance could not be read) and the check starts again after it.
+    Statements come oldest first or newest first: the order with fewer jumps is taken.
+    """
+    pairs: list[tuple[tuple[int, Decimal, Decimal], tuple[int, Decimal, Decimal]]] = []
+    previous = None
+    for line, change, balance in entries:
+        if change is None or balance is None:
+            previous = None
+            continue
+        current = (line, change, balance)
+        if previous is not None:
+            pairs.append((previous, current))
+        previous = current
+    ascending = [(b[0], a[0], a[2], b[1], b[2]) for a, b in pairs if a[2] + b[1] != b[2]]
+    descending = [(a[0], b[0], b[2], a[1], a[2]) for a, b in pairs if b[2] + a[1] != a[2]]
+    jumps = ascending if len(ascending) <= len(descending) else descending
+    warnings = [
+        _("第 %(line)d 行：余额 %(balance)s 元与上一笔（第 %(previous)d 行）余额 %(before)s 元加本行发生额 "
+          "%(change)s 元不符，相差 %(gap)s 元；对账单可能缺少交易行或有重复行") % {
+            "line": line, "balance": balance, "previous": before_line, "before": before, "change": change,
+            "gap": balance - before - change}
+        for line, before_line, before, change, balance in jumps[:MAX_BALANCE_WARNINGS]
+    ]  # fmt: skip
+    if len(jumps) > MAX_BALANCE_WARNINGS:
+        warnings.append(_("另有 %(n)d 处余额不衔接，未逐一列出") % {"n": len(jumps) - MAX_BALANCE_WARNINGS})
+    return warnings
+
+
+def optional_amount(value: Any, label: str) -> Decimal | None:
+    """An amount cell that may be empty (None), e.g. a balance or the other side of a ledger row."""
+    if value is None or (isinstance(value, str) and value.strip().lstrip("`").strip() in ("", "-", "--")):
+        return None
+    return parse_amount(value, label)
 
 
 def message_of(exc: ValidationError) -> str:
@@ -754,6 +919,7 @@ def import_cash_statement(
 ) -> ImportReport:
     """Register the payments, then the refunds, of a parsed statement; one transaction per row."""
     report = report or ImportReport()
+    report.mapping = statement.mapping
     report.rejected.extend(statement.rejected)
     report.skipped.extend(statement.skipped)
     report.warnings.extend(statement.warnings)

@@ -23,8 +23,9 @@ from donations.imports.base import (
     read_bytes,
 )
 from donations.imports.template import import_template
-from donations.models import Campaign
+from donations.models import Campaign, StatementMapping
 from donations.services.campaigns import campaign_for_new_donation, regular_campaign
+from donations.services.statement_mappings import branch_column_mappings, column_mapping
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.scoping import ensure_branch_access
@@ -40,16 +41,34 @@ def _check_campaign(campaign: Campaign, branch: Branch) -> Campaign:
 
 
 def _parsers() -> dict[str, Callable[[bytes], ParsedStatement]]:
-    return {"wechat": wechat.parse, "alipay": alipay.parse, "bank": bank.parse}
+    return {"wechat": wechat.parse, "alipay": alipay.parse}
+
+
+def parse_bank_statement(data: bytes, *, branch: Branch, mapping: StatementMapping | None = None) -> ParsedStatement:
+    """A bank statement read with ``mapping`` only, or else with the branch's saved mappings and then
+    the built-in column names; nothing is written."""
+    if mapping is not None:
+        if mapping.pk is not None and mapping.branch_id != branch.pk:
+            raise ImportFileError(_("列映射“%(name)s”不属于接收组织") % {"name": mapping.name})
+        return bank.parse(data, mappings=[column_mapping(mapping)], builtin=False)
+    return bank.parse(data, mappings=branch_column_mappings(branch))
 
 
 def import_statement(
-    *, path_or_file: Any, fmt: str, by, branch: Branch, campaign: Campaign | None = None
+    *,
+    path_or_file: Any,
+    fmt: str,
+    by,
+    branch: Branch,
+    campaign: Campaign | None = None,
+    mapping: StatementMapping | None = None,
 ) -> ImportReport:
     """Import a statement file; see the module docstring for what is rejected whole.
 
-    ``campaign`` defaults to the branch's regular giving (日常捐赠). Raises
-    ``ImportFileError`` for a file rejected whole (nothing written) and
+    ``campaign`` defaults to the branch's regular giving (日常捐赠). A bank statement is read with
+    ``mapping`` if given, else with the branch's saved mapping for its header, else by its column
+    names. Raises ``ImportFileError`` for a file rejected whole (nothing written; for a bank
+    header nobody knows, ``HeaderNotRecognised`` with the file's first rows) and
     ``PermissionDenied`` when ``by`` may not import for ``branch``.
     """
     if fmt not in FORMATS:
@@ -59,10 +78,15 @@ def import_statement(
     if not by.has_perm("donations.import_donation"):
         raise PermissionDenied(_("您没有导入捐赠对账单的权限"))
     ensure_branch_access(by, branch)
+    if mapping is not None and fmt != "bank":
+        raise ImportFileError(_("列映射只用于银行对账单"))
     campaign = _check_campaign(campaign if campaign is not None else regular_campaign(branch), branch)
     data = read_bytes(path_or_file)
     with audit_context(user=by, reason=f"import_donations: {fmt}"):
         if fmt == "template":
             return import_template(data, by=by, branch=branch, campaign=campaign)
-        statement = _parsers()[fmt](data)
+        if fmt == "bank":
+            statement = parse_bank_statement(data, branch=branch, mapping=mapping)
+        else:
+            statement = _parsers()[fmt](data)
         return import_cash_statement(statement, by=by, branch=branch, campaign=campaign)

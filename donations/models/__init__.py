@@ -19,6 +19,7 @@ from donations.models.bulletins import (
     BulletinStatus,
     DisclosureReminder,
 )
+from donations.models.imports import MAPPING_FIELDS, AmountLayout, StatementMapping
 from donations.models.intake import (
     Attachment,
     Campaign,
@@ -59,6 +60,7 @@ from redcross.documents import PdfStatus  # the donations' documents share the k
 
 __all__ = [
     "GENESIS_HASH",
+    "MAPPING_FIELDS",
     "VALUE_EVIDENCE",
     "Allocation",
     "AllocationBasis",
@@ -66,6 +68,7 @@ __all__ = [
     "AllocationPlanLine",
     "AllocationSource",
     "AllocationStatus",
+    "AmountLayout",
     "Attachment",
     "Bulletin",
     "BulletinAllocation",
@@ -97,6 +100,7 @@ __all__ = [
     "Recipient",
     "RecipientConfirmation",
     "ReconciliationRun",
+    "StatementMapping",
     "StockMovement",
     "ValueBasis",
     "Warehouse",
