@@ -256,5 +256,124 @@ def test_the_training_endpoints_are_in_the_openapi_schema(officer):
         "/api/training/sessions/{id}/status/",
         "/api/training/sessions/{id}/attendance/",
         "/api/training/attendance/",
+        "/api/training/registrations/{id}/cancel/",
+        "/api/training/exam-results/",
+        "/api/training/certificates/issue/",
+        "/api/training/certificates/{id}/revoke/",
+        "/api/training/equipment-batches/{id}/distribute/",
+        "/api/training/aeds/{id}/check/",
     ):
         assert path in paths, path
+
+
+class TestExamsCertificatesAndRegistrations:
+    def test_results_then_issue_for_the_session_then_revoke(self, branch_tree, officer, instructor):
+        from tests.training.test_exams_and_certificates import held_session, trainee
+
+        session = held_session(branch_tree["city"], officer, instructor)
+        passed = trainee(session, officer, name="合格者", theory=None, skills=True)
+        failed = trainee(session, officer, name="未合格", theory=True, skills=False)
+        client = client_for(officer)
+        response = client.post(
+            "/api/training/exam-results/",
+            {"session": session.pk, "person": passed.pk, "part": "theory", "score": "92"},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["passed"] is True
+        response = client.post("/api/training/certificates/issue/", {"session": session.pk}, format="json")
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert [row["person"] for row in body["issued"]] == [passed.pk]
+        assert [row["person"] for row in body["refused"]] == [failed.pk] and body["refused"][0]["reason"]
+        certificate = body["issued"][0]
+        assert certificate["number"] and certificate["verification_code"]
+        # one trainee at a time names the refusal on the field
+        response = client.post(
+            "/api/training/certificates/issue/", {"session": session.pk, "person": failed.pk}, format="json"
+        )
+        assert response.status_code == 400 and "skills" in response.json()
+        response = client.post(f"/api/training/certificates/{certificate['id']}/revoke/", {"reason": "冒名顶替"})
+        assert response.status_code == 200 and response.json()["revoked_reason"] == "冒名顶替"
+        assert client.post(f"/api/training/certificates/{certificate['id']}/revoke/", {}).status_code == 400
+
+    @pytest.mark.parametrize(
+        "change, field",
+        [
+            ({"part": "karate"}, "part"),
+            ({"score": "101"}, "score"),
+            ({"score": "abc"}, "score"),
+            ({"session": 0}, "session"),
+        ],
+    )
+    def test_bad_exam_input_names_the_field(self, branch_tree, officer, instructor, change, field):
+        from tests.training.test_exams_and_certificates import held_session, trainee
+        from training.models import ExamResult
+
+        session = held_session(branch_tree["city"], officer, instructor)
+        person = trainee(session, officer, theory=None, skills=None)
+        payload = {"session": session.pk, "person": person.pk, "part": "theory", "score": "90", **change}
+        response = client_for(officer).post("/api/training/exam-results/", payload, format="json")
+        assert response.status_code == 400 and field in response.json()
+        assert not ExamResult.objects.exists()
+
+    def test_staff_cancel_a_registration_and_the_first_waiting_takes_the_seat(self, branch_tree, officer, instructor):
+        from training.models import Registration, RegistrationStatus
+        from training.services.registration import registration_create
+
+        session = session_create(
+            branch=branch_tree["city"], title="班", kind="awareness", audience="community", venue="中心",
+            starts_at=at(5), ends_at=at(5, 17), capacity=1, instructors=[instructor], by=officer,
+        )  # fmt: skip
+        session_set_status(session=session, status=SessionStatus.OPEN, by=officer)
+        seated = registration_create(session=session, person=make_person(branch_tree["city"], name="甲"))
+        waiting = registration_create(session=session, person=make_person(branch_tree["city"], name="乙"))
+        client = client_for(officer)
+        rows = client.get(f"/api/training/registrations/?session={session.pk}").json()["results"]
+        assert {row["status"] for row in rows} == {"registered", "waitlisted"}
+        response = client.post(f"/api/training/registrations/{seated.pk}/cancel/", {"reason": "本人电话取消"})
+        assert response.status_code == 200 and response.json()["status"] == "cancelled"
+        assert Registration.objects.get(pk=waiting.pk).status == RegistrationStatus.REGISTERED
+
+
+class TestEquipmentAndAeds:
+    def test_distribute_never_more_than_the_batch_has_and_record_an_aed_check(self, branch_tree, officer):
+        import datetime
+
+        from django.utils import timezone
+
+        from training.models import Aed, EquipmentBatch
+        from training.services.aeds import aed_register
+        from training.services.equipment import equipment_batch_register, equipment_site_save
+
+        city = branch_tree["city"]
+        today = timezone.localdate()
+        batch = equipment_batch_register(
+            branch=city, kind="manikin", quantity=10, funding_line="lottery", purchased_on=today, by=officer
+        )
+        school = equipment_site_save(branch=city, name="实验小学", kind="school", by=officer)
+        client = client_for(officer)
+        payload = {"site": school.pk, "quantity": 11, "distributed_on": today.isoformat(), "received_by_name": "王校长"}
+        response = client.post(f"/api/training/equipment-batches/{batch.pk}/distribute/", payload, format="json")
+        assert response.status_code == 400 and "quantity" in response.json()
+        response = client.post(
+            f"/api/training/equipment-batches/{batch.pk}/distribute/", {**payload, "quantity": 10}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        assert EquipmentBatch.objects.get(pk=batch.pk).distributed == 10
+
+        aed = aed_register(
+            branch=city, place="市体育馆", address="体育场路 1 号", latitude="30.26", longitude="120.16", by=officer
+        )
+        assert [row["id"] for row in client.get("/api/training/aeds/?attention=due").json()["results"]] == [aed.pk]
+        check = {
+            "checked_on": today.isoformat(),
+            "result": "ready",
+            "pads_expires_on": (today + datetime.timedelta(days=700)).isoformat(),
+        }
+        response = client.post(f"/api/training/aeds/{aed.pk}/check/", check, format="json")
+        assert response.status_code == 200, response.content
+        assert Aed.objects.get(pk=aed.pk).last_checked_on == today
+        assert client.get("/api/training/aeds/?attention=due").json()["results"] == []
+        future = {**check, "checked_on": (today + datetime.timedelta(days=3)).isoformat()}
+        assert client.post(f"/api/training/aeds/{aed.pk}/check/", future, format="json").status_code == 400
