@@ -118,3 +118,52 @@ def test_the_sections_read_a_fixed_number_of_queries(year_of_training, django_as
     with django_assert_max_num_queries(6):
         _rows("training_by_kind", period, year_of_training, "system")
         _rows("training_plan_progress", period, year_of_training, "system")
+
+
+def test_certificates_equipment_and_aeds_in_the_report(branch_tree, city_staff):
+    """Certificates issued (a renewal among them), revoked and expired; equipment bought and
+    distributed; the AED registry per branch with those needing attention and the checks."""
+    from tests.training.test_exams_and_certificates import held_session, trainee
+    from training.services.aeds import aed_check_record, aed_register
+    from training.services.certificates import certificate_issue, certificate_revoke
+    from training.services.equipment import equipment_batch_register, equipment_distribute, equipment_site_save
+
+    city, east = branch_tree["city"], branch_tree["east"]
+    instructor = make_person(city, name="张老师")
+    make_certificate(instructor, expires_on=timezone.localdate() + datetime.timedelta(days=900))
+    session = held_session(city, city_staff, instructor)
+    first, second = trainee(session, city_staff, name="甲"), trainee(session, city_staff, name="乙")
+    certificate_issue(session=session, person=first, by=city_staff)
+    revoked = certificate_issue(session=session, person=second, by=city_staff)
+    certificate_revoke(certificate=revoked, reason="冒名", by=city_staff)
+    today = timezone.localdate()
+    batch = equipment_batch_register(
+        branch=city, kind="aed", quantity=5, funding_line="lottery", purchased_on=today, by=city_staff
+    )
+    school = equipment_site_save(branch=east, name="东区一小", kind="school", by=city_staff)
+    equipment_distribute(
+        batch=batch, site=school, quantity=2, distributed_on=today, received_by_name="校长", by=city_staff
+    )
+    checked = aed_register(branch=east, place="东区体育馆", address="东路 1 号", latitude="30.2", longitude="120.1",
+                           by=city_staff)  # fmt: skip
+    aed_check_record(aed=checked, checked_on=today, result="ready", by=city_staff)
+    aed_register(
+        branch=east, place="东区图书馆", address="东路 2 号", latitude="30.3", longitude="120.2", by=city_staff
+    )
+
+    month = ReportPeriod.month_of(f"{today:%Y-%m}")
+    certificates = {row["kind"]: row for row in _rows("training_certificates", month, city, "system")}
+    assert (certificates["first_aider"]["issued"], certificates["first_aider"]["revoked"]) == (2, 1)
+    assert certificates["first_aider"]["renewed"] == 0
+    equipment = _rows("training_equipment", month, city, "system")
+    assert [(row["kind"], row["bought"], row["distributed"], row["sites"]) for row in equipment] == [("aed", 5, 2, 1)]
+    assert (
+        _rows("training_equipment", month, east, "own")
+        == [{"kind": "aed", "kind_label": "AED", "bought": 0, "distributed": 0, "sites": 0}]
+        or _rows("training_equipment", month, east, "own") == []
+    )
+    aeds = _rows("training_aeds", month, city, "system")
+    assert [(row["branch_name"], row["in_service"], row["due"], row["checks"]) for row in aeds] == [
+        (east.name, 2, 1, 1)
+    ]
+    assert _rows("training_aeds", month, city, "own") == []
