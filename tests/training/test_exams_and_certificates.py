@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -458,7 +459,9 @@ class TestPdf:
         with django_capture_on_commit_callbacks(execute=True):
             certificate = certificate_issue(session=session, person=person, by=city_staff)
         certificate.refresh_from_db()
-        assert certificate.pdf_ready and certificate.pdf.name.endswith(f"{certificate.number}.pdf")
+        # named by its number; the storage adds a suffix when an earlier test of this process left that name
+        assert certificate.pdf_ready and Path(certificate.pdf.name).name.startswith(certificate.number)
+        assert certificate.pdf.name.endswith(".pdf")
         assert certificate.pdf.read(5) == b"%PDF-"
         # idempotent: a second delivery of the task leaves the stored file alone
         name = certificate.pdf.name
