@@ -7,6 +7,11 @@ class DonationsConfig(AppConfig):
     verbose_name = _("捐赠")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        # the kept campaign figures start empty when their tables arrive (migration 0013): fill them
+        # once from the ledgers, so an existing portal's pages never show zeros after the upgrade
+        post_migrate.connect(fill_kept_figures_once, sender=self)
         # the beat entries name donations tasks, which must be registered in every process
         from donations import tasks  # noqa: F401
         from donations.models import Certificate
@@ -40,3 +45,15 @@ class DonationsConfig(AppConfig):
                 order=20,
             )
         )
+
+
+def fill_kept_figures_once(sender, using: str = "default", **kwargs) -> None:
+    """After ``migrate``: rebuild the kept figures from the ledgers when there are none yet but
+    the ledgers hold confirmed gifts or allocations (an upgrade); otherwise nothing (two queries)."""
+    from donations.models import Allocation, CampaignDayFigures, Donation
+    from donations.services.figures import rebuild_kept_figures
+
+    if using != "default" or CampaignDayFigures.objects.exists():
+        return
+    if Donation.objects.public().exists() or Allocation.objects.exists():
+        rebuild_kept_figures()

@@ -43,7 +43,8 @@ What is deliberately left out:
 - No stock movements for goods and no allocations: later features and their benchmarks own them
   (confirmed goods count as awaiting their check in the campaign's books). What the books do need
   is kept: the pool of allocatable cash (``OpenCash``, which ``donation_confirm`` maintains) is
-  rebuilt for the campaign by ``cash_pool_rebuild`` in the last batch's transaction.
+  rebuilt for the campaign by ``cash_pool_rebuild`` in the last batch's transaction, and the kept
+  public figures (``CampaignDayFigures``) are added to once per batch, as a batch import does.
 
 Rows are written with ``bulk_create`` in batches (``BATCH_SIZE``), each batch in its own
 transaction with its serial numbers taken as one block per year under the sequence's lock
@@ -87,6 +88,7 @@ from donations.models import (
     ValueBasis,
 )
 from donations.services.allocations import cash_pool_rebuild
+from donations.services.figures import keep_figures
 from redcross.audit import audit_context
 from redcross.models import Branch, BranchLevel, User
 from redcross.numbering import format_serial, sequence_next_block
@@ -733,6 +735,9 @@ def _write_batch(plan: _Plan, batch: list[_Gift], *, last: bool) -> tuple[int, i
     for item, donation in items:
         item.donation_id = donation.pk
     DonationItem.objects.bulk_create([item for item, _ in items], batch_size=1000)
+    # the public figures follow, once for the batch (as any batch of confirmations)
+    with keep_figures() as kept:
+        kept.track_new(donations=[donation.pk for donation in donations])
     if last:
         # confirmed undirected cash joins the pool allocations draw from, as donation_confirm does; the
         # campaign's books (and its public page) check that pool. One INSERT ... SELECT for the campaign,

@@ -19,6 +19,7 @@ from donations.models.bulletins import (
     BulletinStatus,
     DisclosureReminder,
 )
+from donations.models.figures import FIGURE_COLUMNS, CampaignDayFigures, CampaignRecipientFigures
 from donations.models.imports import MAPPING_FIELDS, AmountLayout, StatementMapping
 from donations.models.intake import (
     Attachment,
@@ -59,6 +60,7 @@ from donations.valuation import VALUE_EVIDENCE, ValueBasis, lot_value
 from redcross.documents import PdfStatus  # the donations' documents share the kernel's states
 
 __all__ = [
+    "FIGURE_COLUMNS",
     "GENESIS_HASH",
     "MAPPING_FIELDS",
     "VALUE_EVIDENCE",
@@ -76,7 +78,9 @@ __all__ = [
     "BulletinKind",
     "BulletinStatus",
     "Campaign",
+    "CampaignDayFigures",
     "CampaignKind",
+    "CampaignRecipientFigures",
     "CampaignStatus",
     "Certificate",
     "Channel",

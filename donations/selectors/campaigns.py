@@ -9,24 +9,25 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from donations.models import (
+    FIGURE_COLUMNS,
     Allocation,
     AllocationSource,
     AllocationStatus,
     Campaign,
+    CampaignDayFigures,
+    CampaignRecipientFigures,
     Donation,
     DonationItem,
     DonationKind,
     Recipient,
     ReconciliationRun,
 )
-from donations.selectors.books import Books, campaign_books
-from donations.valuation import fen_to_yuan, has_value_evidence, lot_value_fen
-from redcross.money import fen
+from donations.selectors.books import Figures, donation_figures, lot_figures
+from donations.valuation import fen_to_yuan
 from redcross.pagination import decode_cursor, encode_cursor, keyset_before
 
 ZERO = Decimal("0.00")
@@ -83,107 +84,133 @@ def public_campaigns():
 
 
 def received_totals(where: Q | None = None, *, by: str | None = None) -> dict[Any, ReceivedTotals]:
-    """The one definition of "received" for the home page, the campaign list and the campaign page.
+    """What was received, recomputed from the ledgers: the public (confirmed) donations matching
+    ``where``, grouped by the donation field ``by`` (``"campaign"`` or ``"branch"``; without it one
+    group under the key ``None``), counted with the books' own sums (``donation_figures`` and
+    ``lot_figures``: cash net of refunds, goods lot by lot at their value, lots without evidence
+    of value in quantities only).
 
-    Sums the public (confirmed) donations matching ``where``, grouped by the donation field ``by``
-    (e.g. ``"campaign"``; without it one group under the key ``None``), in two queries: the
-    donations with their cash, and the goods lots at their value (``donations.valuation``). Lots
-    without evidence of value are published in quantities and add nothing to the figures.
+    Reads every gift: for staff, tests and the nightly check. Public pages read the kept figures
+    (``kept_received_totals``), which the nightly reconciliation compares with these sums.
     """
-    donations = Donation.objects.public().filter(where or Q()).order_by()
-    cash = Coalesce(
-        Sum(F("amount") - F("refunded_amount"), filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY
-    )
-    lots = DonationItem.objects.filter(
-        has_value_evidence(), donation__in=donations.filter(kind=DonationKind.IN_KIND)
-    ).order_by()
-    if by is None:
-        row = donations.aggregate(n=Count("id"), cash=cash)
-        goods = fen_to_yuan(lots.aggregate(total=Sum(lot_value_fen()))["total"])
-        return {None: ReceivedTotals(donations=row["n"], cash=fen(row["cash"]), goods=goods)}
-    goods_by = {
-        row["key"]: fen_to_yuan(row["total"])
-        for row in lots.values(key=F(f"donation__{by}")).annotate(total=Sum(lot_value_fen()))
-    }
-    return {
-        row["key"]: ReceivedTotals(donations=row["n"], cash=fen(row["cash"]), goods=goods_by.get(row["key"], ZERO))
-        for row in donations.values(key=F(by)).annotate(n=Count("id"), cash=cash)
-    }
+    donations = Donation.objects.filter(where or Q())
+    buckets = donation_figures(donations)
+    lot_figures(DonationItem.objects.filter(donation__in=donations.filter(kind=DonationKind.IN_KIND)), buckets)
+    position = {None: None, "campaign": 0, "branch": 1}[by]
+    grouped: dict[Any, Figures] = {}
+    for key, figures in buckets.items():
+        grouped.setdefault(None if position is None else key[position], Figures()).add(figures)
+    if by is None and None not in grouped:
+        grouped[None] = Figures()
+    return {key: _received(figures) for key, figures in grouped.items() if by is None or figures.donations}
+
+
+def _received(figures: Figures) -> ReceivedTotals:
+    return ReceivedTotals(donations=figures.donations, cash=figures.cash_received, goods=figures.goods_received)
+
+
+_SUMS = {name: Sum(name) for name in FIGURE_COLUMNS}
+_SUMMED = {f"sum_{name}": Sum(name) for name in FIGURE_COLUMNS}  # as an annotation (names must differ)
+
+
+def kept_figures(where: Q | None = None) -> Figures:
+    """The kept figures (``CampaignDayFigures``) of the rows matching ``where``, summed: one query
+    over one row per campaign, branch and day, however many gifts they count."""
+    return Figures.from_fen(CampaignDayFigures.objects.filter(where or Q()).aggregate(**_SUMS))
+
+
+def kept_received_totals(where: Q | None = None) -> ReceivedTotals:
+    """``received_totals`` as the kept figures hold it (``where`` on ``CampaignDayFigures``: campaign, branch, day)."""
+    return _received(kept_figures(where))
 
 
 def campaign_totals(campaigns) -> dict[int, ReceivedTotals]:
-    """campaign id -> what it received (``received_totals``), one grouped query each for cash and goods."""
-    return received_totals(Q(campaign__in=campaigns), by="campaign")
+    """campaign id -> what it received, from the kept figures (one grouped query)."""
+    rows = (
+        CampaignDayFigures.objects.filter(campaign__in=campaigns)
+        .order_by()
+        .values("campaign")
+        .annotate(
+            **{f"sum_{name}": Sum(name) for name in ("donations", "cash_gross", "cash_refunded", "goods_received")}
+        )
+    )
+    totals = {}
+    for row in rows:
+        figures = Figures.from_fen({name: row.get(f"sum_{name}") for name in FIGURE_COLUMNS})
+        if figures.donations:
+            totals[row["campaign"]] = _received(figures)
+    return totals
 
 
 def campaign_summary(campaign: Campaign) -> CampaignSummary:
-    """The campaign page's figures, summed over every branch that took gifts for it."""
-    summary = CampaignSummary(campaign=campaign, totals=received_totals(Q(campaign=campaign))[None])
-    branches = set(
-        Donation.objects.public().filter(campaign=campaign).values_list("branch", flat=True).distinct()
-    ) | set(Allocation.objects.filter(campaign=campaign).values_list("branch", flat=True).distinct())
-    from redcross.models import Branch
-
-    for branch in Branch.objects.filter(pk__in=branches):
-        books: Books = campaign_books(campaign, branch)
-        summary.allocated += books.allocated
-        summary.in_stock += books.in_stock
-        summary.cash_balance += books.cash_balance
-        summary.written_off += books.goods_written_off
-        summary.discrepancies += len(books.discrepancies)
+    """The campaign page's figures, summed over every branch that took gifts for it, from the kept
+    figures (one query by day, one by kind of recipient), and the result of the last nightly check
+    of its books at each branch (one query). No gift is read."""
+    by_day = CampaignDayFigures.objects.filter(campaign=campaign).order_by("day").values("day").annotate(**_SUMMED)
+    figures = Figures()
+    daily = []
+    for row in by_day:
+        day = Figures.from_fen({name: row[f"sum_{name}"] for name in FIGURE_COLUMNS})
+        figures.add(day)
+        if day.donations:
+            daily.append((row["day"], day.cash_gross, day.donations))
+    summary = CampaignSummary(
+        campaign=campaign,
+        totals=_received(figures),
+        allocated=figures.allocated,
+        in_stock=figures.in_stock,
+        cash_balance=figures.cash_balance,
+        written_off=figures.goods_written_off,
+        daily=daily,
+        by_recipient_kind=campaign_allocations_by_recipient_kind(campaign),
+    )
+    latest = ReconciliationRun.objects.filter(
+        campaign=campaign,
+        pk=Subquery(
+            ReconciliationRun.objects.filter(campaign=OuterRef("campaign"), branch=OuterRef("branch"))
+            .order_by("-checked_at", "-id")
+            .values("pk")[:1]
+        ),
+    ).values_list("checked_at", "discrepancies")
+    for checked_at, discrepancies in latest:
+        summary.discrepancies += len(discrepancies or [])
+        if summary.last_checked_at is None or checked_at > summary.last_checked_at:
+            summary.last_checked_at = checked_at
     summary.is_balanced = summary.discrepancies == 0
-    last = ReconciliationRun.objects.filter(campaign=campaign).order_by("-checked_at").first()
-    summary.last_checked_at = last.checked_at if last else None
-    summary.daily = campaign_daily(campaign)
-    summary.by_recipient_kind = campaign_allocations_by_recipient_kind(campaign)
     return summary
 
 
 def campaign_daily(campaign: Campaign) -> list[tuple[date, Decimal, int]]:
-    rows = (
-        Donation.objects.public()
-        .filter(campaign=campaign)
-        .annotate(day=TruncDate("received_at"))
-        .values("day")
-        .annotate(
-            n=Count("id"),
-            cash=Coalesce(Sum("amount", filter=Q(kind=DonationKind.CASH)), Value(ZERO), output_field=_MONEY),
-        )
-        .order_by("day")
-    )
-    return [(row["day"], fen(row["cash"]), row["n"]) for row in rows]
+    """(day, cash received that day as given, donations that day), from the kept figures."""
+    return campaign_summary(campaign).daily
 
 
 def campaign_allocations_by_recipient_kind(campaign: Campaign) -> list[tuple[str, Decimal]]:
-    """Yuan allocated (cash, and goods at their lots' values) per kind of recipient, largest first."""
-    confirmed = AllocationSource.objects.filter(
-        allocation__campaign=campaign, allocation__status=AllocationStatus.CONFIRMED
+    """Yuan allocated (cash, and goods at their lots' values) per kind of recipient, largest first,
+    from the kept figures (one row per branch and kind)."""
+    rows = (
+        CampaignRecipientFigures.objects.filter(campaign=campaign)
+        .order_by("recipient_kind")
+        .values("recipient_kind")
+        .annotate(total=Sum("allocated"))
     )
-    totals: dict[str, Decimal] = {}
-    for row in (
-        confirmed.filter(item__isnull=True)
-        .values("allocation__recipient__kind")
-        .annotate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))
-    ):
-        kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + fen(row["total"])
-    for row in (
-        confirmed.filter(has_value_evidence("item__unit_value", "item__value_basis"), item__isnull=False)
-        .values("allocation__recipient__kind")
-        .annotate(total=Sum(lot_value_fen("quantity", "item__unit_value", "item__value_basis")))
-    ):
-        kind = row["allocation__recipient__kind"]
-        totals[kind] = totals.get(kind, ZERO) + fen_to_yuan(row["total"])
     labels = dict(Recipient.Kind.choices)
-    return sorted(((str(labels.get(k, k)), v) for k, v in totals.items()), key=lambda kv: -kv[1])
+    totals = [
+        (str(labels.get(row["recipient_kind"], row["recipient_kind"])), fen_to_yuan(row["total"])) for row in rows
+    ]
+    return sorted((kv for kv in totals if kv[1] > 0), key=lambda kv: -kv[1])
 
 
 def campaign_allocations(campaign: Campaign, *, limit: int = 200):
-    """Confirmed allocations with recipient, plan document number and what was sent (2 queries)."""
+    """Confirmed allocations with recipient, plan document number and what was sent (2 queries).
+
+    Only the goods lines are read with them: a cash payment from the pool may have drawn on
+    thousands of gifts, and the page shows its amount, not its sources."""
+    goods_lines = AllocationSource.objects.filter(item__isnull=False).select_related("item")
     return (
         Allocation.objects.filter(campaign=campaign, status=AllocationStatus.CONFIRMED)
         .select_related("recipient", "plan_line__plan", "recipient_confirmation")
-        .prefetch_related("sources__item")
+        .prefetch_related(Prefetch("sources", queryset=goods_lines))
         .order_by("-allocated_on", "-id")[:limit]
     )
 
@@ -236,6 +263,8 @@ __all__ = [
     "campaign_daily",
     "campaign_summary",
     "campaign_totals",
+    "kept_figures",
+    "kept_received_totals",
     "public_allocations_page",
     "public_campaigns",
     "received_totals",
@@ -261,28 +290,27 @@ class HomeFigures:
 
 
 def home_figures() -> HomeFigures:
-    """Live totals for the home page: today, this year, and the current emergency campaign, each
-    counted by ``received_totals`` like the campaign pages (cached for 30 seconds: a surge sends
-    everyone to the home page)."""
-    from django.core.cache import cache
+    """Live totals for the home page: today, this year, and the current emergency campaign, from
+    the kept figures like the campaign pages (cached for 30 seconds, refreshed by one process
+    while the others serve the previous value: a surge sends everyone to the home page)."""
     from django.utils import timezone
 
     from donations.selectors.disclosure import published_bulletins
     from donations.selectors.honor_roll import HonorRollFilters, honor_roll_page
+    from redcross.cache import cached_or_refreshed
 
     def load() -> HomeFigures:
-        now = timezone.localtime()
-        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        year_start = day_start.replace(month=1, day=1)
+        # the kept rows' days are local days (TIME_ZONE), as the home page counts them
+        today = timezone.localtime(timezone=timezone.get_default_timezone()).date()
         campaign = Campaign.objects.filter(is_emergency=True, status="open").order_by("-starts_on", "-id").first()
         return HomeFigures(
-            today=received_totals(Q(received_at__gte=day_start))[None],
-            year=received_totals(Q(received_at__gte=year_start))[None],
+            today=kept_received_totals(Q(day__gte=today)),
+            year=kept_received_totals(Q(day__gte=today.replace(month=1, day=1))),
             campaign=campaign,
-            campaign_totals=received_totals(Q(campaign=campaign))[None] if campaign else ReceivedTotals(),
+            campaign_totals=kept_received_totals(Q(campaign=campaign)) if campaign else ReceivedTotals(),
             latest=honor_roll_page(HonorRollFilters(), size=8).rows,
             bulletins=list(published_bulletins().order_by("-published_at", "-id")[:5]),
         )
 
     # the key names the shape of HomeFigures: a deploy that changes it never reads the old one
-    return cache.get_or_set("disclosure:home-figures:received", load, 30)
+    return cached_or_refreshed("disclosure:home-figures:kept", load, 30)

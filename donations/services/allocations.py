@@ -48,6 +48,7 @@ from donations.models import (
     RecipientConfirmation,
     StockMovement,
 )
+from donations.services.figures import keep_figures
 from donations.services.inputs import money_input, quantity_input, require_permission, text_input
 from donations.services.stock import active_warehouse, lot_stock, movement_serial
 from redcross.audit import audit_context
@@ -388,12 +389,14 @@ def allocation_register_cash(
         allocation.plan_line = plan_line
         draw = _plan_cash_draw(campaign=campaign, branch=branch, amount=amount)
     allocation.serial = allocation_serial(branch, DonationKind.CASH, allocated_on)
-    with audit_context(user=by, reason="allocation_register"):
-        allocation.save()
-    if draw is None:
-        AllocationSource.objects.create(allocation=allocation, donation=donation, amount=amount)
-    else:
-        _write_cash_draw(allocation=allocation, draw=draw)
+    with keep_figures() as kept:  # what it reserves counts as 待复核 in the books
+        with audit_context(user=by, reason="allocation_register"):
+            allocation.save()
+        kept.track_new(allocations=[allocation.pk])
+        if draw is None:
+            AllocationSource.objects.create(allocation=allocation, donation=donation, amount=amount)
+        else:
+            _write_cash_draw(allocation=allocation, draw=draw)
     return allocation
 
 
@@ -529,7 +532,7 @@ def allocation_confirm(*, allocation: Allocation, by) -> Allocation:
     if allocation.status != AllocationStatus.REGISTERED:
         raise ValidationError({"status": [_("拨付 %(serial)s 不是待复核状态") % {"serial": allocation.serial}]})
     signed = second_signature_sign(allocation, by=by)
-    with audit_context(user=by, reason="allocation_confirm"):
+    with keep_figures(allocations=[allocation.pk]), audit_context(user=by, reason="allocation_confirm"):
         for movement in allocation.movements.select_related("item").order_by("item_id", "id"):
             confirm_movement_locked(movement=movement, by=by)
         allocation.status = AllocationStatus.CONFIRMED
@@ -549,7 +552,7 @@ def allocation_cancel(*, allocation: Allocation, by, reason: str) -> Allocation:
         raise ValidationError({"status": [_("已复核的拨付不能撤销；请登记更正")]})
     if allocation.is_retroactive:
         raise ValidationError({"status": [_("补办手续的拨付随捐赠一起复核，不能单独撤销")]})
-    with audit_context(user=by, reason=f"allocation_cancel: {reason[:80]}"):
+    with keep_figures(allocations=[allocation.pk]), audit_context(user=by, reason=f"allocation_cancel: {reason[:80]}"):
         for movement in allocation.movements.all():
             movement.status = MovementStatus.CANCELLED
             movement.reason = reason
@@ -649,5 +652,5 @@ def allocation_confirm_retroactive(*, donation: Donation, by) -> None:
         # registered with the donation by its registrar: the donation's second signature is this one's
         signed = second_signature_sign(allocation, by=by)
         allocation.status = AllocationStatus.CONFIRMED
-        with audit_context(user=by, reason="allocation_confirm"):
+        with keep_figures(allocations=[allocation.pk]), audit_context(user=by, reason="allocation_confirm"):
             allocation.save(update_fields=["status", *signed])

@@ -27,6 +27,7 @@ from donations.models import (
     ValueBasis,
 )
 from donations.services.campaigns import campaign_for_new_donation
+from donations.services.figures import keep_figures
 from donations.services.inputs import MAX_DONATION_AMOUNT, money_input, quantity_input
 from redcross.audit import audit_context
 from redcross.models import Branch
@@ -289,12 +290,13 @@ def donation_confirm(*, donation: Donation, by) -> Donation:
         raise ValidationError({"status": [_("捐赠 %(serial)s 已复核") % {"serial": donation.serial}]})
     signed = second_signature_sign(donation, by=by)
     donation.status = DonationStatus.CONFIRMED
-    with audit_context(user=by, reason="donation_confirm"):
-        donation.save(update_fields=["status", *signed])
     from donations.services.allocations import allocation_confirm_retroactive, cash_pool_sync
 
-    if donation.is_retroactive:
-        allocation_confirm_retroactive(donation=donation, by=by)
+    with keep_figures(donations=[donation.pk]):
+        with audit_context(user=by, reason="donation_confirm"):
+            donation.save(update_fields=["status", *signed])
+        if donation.is_retroactive:
+            allocation_confirm_retroactive(donation=donation, by=by)
     cash_pool_sync(donation_ids=[donation.pk])
     certificate_issue(donation=donation)
     return donation
@@ -374,7 +376,10 @@ def donation_correct(*, donation: Donation, by, reason: str, changes: Mapping[st
     ):
         # the pool and the trace already count this gift where it went
         raise ValidationError({"changes": [_("该捐赠已有拨付，金额、募捐活动和定向单位不能再更正")]})
-    with audit_context(user=by, reason=f"donation_correct: {reason.strip()[:80]}"):
+    with (
+        keep_figures(donations=[donation.pk]),
+        audit_context(user=by, reason=f"donation_correct: {reason.strip()[:80]}"),
+    ):
         donation.save()
         DonationCorrection.objects.create(donation=donation, reason=reason.strip(), changes=record, corrected_by=by)
     from donations.services.allocations import cash_pool_sync

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations.models import Donation, DonationCorrection, DonationKind, DonationStatus
+from donations.services.figures import keep_figures
 from donations.services.intake import MAX_DONATION_AMOUNT
 from redcross.audit import audit_context
 from redcross.money import to_yuan
@@ -99,7 +100,7 @@ def donation_record_refund(
         *donation.refunds,
         {"id": refund_id, "amount": str(amount), "refunded_at": refunded_at.isoformat(), "source": source[:100]},
     ]
-    with audit_context(user=by, reason="donation_record_refund"):
+    with keep_figures(donations=[donation.pk]), audit_context(user=by, reason="donation_record_refund"):
         donation.save(update_fields=["refunded_amount", "refunds"])
         if donation.status == DonationStatus.CONFIRMED:
             DonationCorrection.objects.create(

@@ -28,6 +28,7 @@ from donations.models import (
     StockMovement,
     Warehouse,
 )
+from donations.services.figures import keep_figures
 from donations.services.inputs import quantity_input, require_permission, text_input
 from donations.services.stock import active_warehouse, lot_stock, movement_serial
 from redcross.audit import audit_context
@@ -266,7 +267,8 @@ def stock_movement_confirm(*, movement: StockMovement, by) -> StockMovement:
     _keeper(by, movement.warehouse.branch_id)
     if movement.allocation_id is not None:
         raise ValidationError({"allocation": [_("调拨出库请在物资调拨令上签字")]})
-    with audit_context(user=by, reason="stock_movement_confirm"):
+    lots = StockMovement.objects.filter(Q(pk=movement.pk) | Q(pk=movement.transfer_pair_id or 0)).values("item_id")
+    with keep_figures(items=[row["item_id"] for row in lots]), audit_context(user=by, reason="stock_movement_confirm"):
         if movement.transfer_pair_id is not None:
             # the transfer-out first, so the stock it takes is checked before the transfer-in adds it
             pair = StockMovement.objects.get(pk=movement.transfer_pair_id)
