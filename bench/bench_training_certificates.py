@@ -128,7 +128,8 @@ def _render_throughput(ids: list[int]) -> tuple[float, float]:
 
 
 def run() -> Iterator[tuple[str, str, str]]:
-    from bench.bench_honor_roll import _db_ms, _serve_and_load
+    from bench.bench_honor_roll import _serve_and_load
+    from bench.timing import db_ms
     from redcross.documents import PdfStatus
     from redcross.verification import document_by_code
     from training.models import Certificate
@@ -144,7 +145,7 @@ def run() -> Iterator[tuple[str, str, str]]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     code = Certificate.objects.get(pk=ids[len(ids) // 2]).verification_code
-    yield f"training_verify_db_ms_{label}", f"{_db_ms(lambda: document_by_code(code)):.2f}", "ms"
+    yield f"training_verify_db_ms_{label}", f"{db_ms(lambda: document_by_code(code)):.2f}", "ms"
 
     rate, cpu_ms = _render_throughput(ids)
     ready = Certificate.objects.filter(pk__in=ids, pdf_status=PdfStatus.READY).exclude(pdf="")
