@@ -236,9 +236,12 @@ def document_by_code(
     if not 0 < len(code) <= CODE_MAX_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return None
     for kind in verifiable_kinds(kinds):
-        document = kind.rows().filter(verification_code=code).first()
-        if document is not None:
-            return kind, document
+        # a plain probe of each kind's table first (cheap to build and run); the kind's public
+        # queryset, with its joins, only for the table that holds the code
+        found = kind.model._base_manager.filter(verification_code=code).values_list("pk", flat=True)[:1]
+        for pk in found:
+            document = next(iter(kind.rows().filter(pk=pk).order_by()[:1]), None)
+            return (kind, document) if document is not None else None
     return None
 
 
