@@ -130,3 +130,19 @@ def funded_project(officer, city, clerk, finance, campaign):
     project = make_project(officer, city, cap_per_project="500.00", cap_per_year="800.00")
     fund(project, "10000.00", clerk=clerk, finance=finance, campaign=campaign, by=officer)
     return project_open(by=officer, project=project)
+
+
+def cn_id(birth: str, serial: int) -> str:
+    """A valid 居民身份证号码 (GB 11643 check digit) born on ``birth`` (YYYYMMDD)."""
+    from stdnum.cn import ric
+
+    body = f"110105{birth}{serial:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def register(by, branch, name="王秀英", **overrides):
+    from relief.services.beneficiaries import beneficiary_find_or_register
+
+    arguments = {"by": by, "branch": branch, "kind": "household", "name": name}
+    arguments.update(overrides)
+    return beneficiary_find_or_register(**arguments)
