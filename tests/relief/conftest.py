@@ -146,3 +146,29 @@ def register(by, branch, name="王秀英", **overrides):
     arguments = {"by": by, "branch": branch, "kind": "household", "name": name}
     arguments.update(overrides)
     return beneficiary_find_or_register(**arguments)
+
+
+PDF = b"%PDF-1.4\n%test\n"
+
+
+def pdf(name="诊断证明.pdf", content=PDF):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def apply(by, project, beneficiary, **overrides):
+    from relief.services.applications import application_register
+
+    arguments = {"by": by, "project": project, "beneficiary": beneficiary, "situation": "家庭困难，冬季缺少取暖物资"}
+    arguments.update(overrides)
+    return application_register(**arguments)
+
+
+def approved(project, beneficiary, *, registrar, reviewer, decider, amount=None):
+    """An application registered, reviewed and approved by three different people."""
+    from relief.services.applications import application_decide, application_review
+
+    application = apply(registrar, project, beneficiary)
+    application_review(by=reviewer, application=application, passed=True, reason="情况属实")
+    return application_decide(by=decider, application=application, approve=True, reason="同意", approved_amount=amount)

@@ -62,3 +62,34 @@ def test_district_staff_cannot_open_another_districts_project(client, officer, w
     client.force_login(west_staff)
     response = client.get(reverse("admin:relief_project_change", args=[project.pk]))
     assert response.status_code in (302, 403, 404)
+
+
+def test_the_review_queue_and_its_actions(client, district_a, district_b, officer, funded_project, east,
+                                          django_assert_max_num_queries):  # fmt: skip
+    from relief.models import Application
+    from tests.relief.conftest import apply, pdf, register
+
+    for index in range(4):
+        beneficiary = register(district_a, east, name="测试户" + "甲乙丙丁"[index]).beneficiary
+        apply(district_a, funded_project, beneficiary, documents=[("income", pdf())])
+    url = reverse("admin:relief_application_changelist")
+    client.force_login(district_b)
+    client.get(url, {"queue": "review"})
+    with django_assert_max_num_queries(14):
+        page = client.get(url, {"queue": "review"})
+    assert page.status_code == 200 and page.text.count("SQ") >= 4
+    ids = list(Application.objects.values_list("pk", flat=True))
+    client.post(url, {"action": "review_pass", "_selected_action": ids, "apply": "1", "reason": "属实"})
+    assert set(Application.objects.values_list("status", flat=True)) == {"reviewed"}
+    client.force_login(district_a)  # the registrar: refused row by row, nothing changes
+    client.post(url, {"action": "decide_approve", "_selected_action": ids, "apply": "1", "reason": "同意"})
+    assert set(Application.objects.values_list("status", flat=True)) == {"reviewed"}
+    client.force_login(officer)
+    client.post(url, {"action": "decide_approve", "_selected_action": ids, "apply": "1", "reason": "同意"})
+    assert set(Application.objects.values_list("status", flat=True)) == {"approved"}
+    application = Application.objects.first()
+    page = client.get(reverse("admin:relief_application_change", args=[application.pk])).text
+    assert "家庭困难" in page  # the situation, for relief roles
+    document = application.documents.get()
+    download = client.get(reverse("admin:relief_applicationdocument_file", args=[document.pk, "file"]))
+    assert download.status_code == 200
