@@ -93,3 +93,23 @@ def test_the_review_queue_and_its_actions(client, district_a, district_b, office
     document = application.documents.get()
     download = client.get(reverse("admin:relief_applicationdocument_file", args=[document.pk, "file"]))
     assert download.status_code == 200
+
+
+def test_cash_is_signed_in_the_admin_by_a_second_person(client, district_a, district_b, officer, funded_project,
+                                                        east, django_assert_max_num_queries):  # fmt: skip
+    from relief.models import Aid
+    from relief.services.aid import aid_disburse
+    from tests.relief.conftest import approved, register
+
+    application = approved(funded_project, register(district_a, east).beneficiary, registrar=district_a,
+                           reviewer=district_b, decider=officer, amount="100")  # fmt: skip
+    aid = aid_disburse(by=district_a, application=application, method="cash")
+    url = reverse("admin:relief_aid_changelist")
+    client.force_login(district_a)
+    with django_assert_max_num_queries(12):
+        assert client.get(url, {"queue": "sign"}).status_code == 200
+    client.post(url, {"action": "confirm_cash", "_selected_action": [aid.pk]})
+    assert Aid.objects.get().status == "registered"  # the registrar's own signature is refused
+    client.force_login(district_b)
+    client.post(url, {"action": "confirm_cash", "_selected_action": [aid.pk]})
+    assert Aid.objects.get().status == "paid"
