@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.reconciliation_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "relief-books-nightly": {
+        "task": "relief.tasks.relief_books_nightly_task",
+        "schedule": crontab(hour=2, minute=45),  # every relief project's books, after the campaigns'
+    },
     "reports-monthly": {
         "task": "reports.tasks.monthly_reports_task",
         "schedule": crontab(day_of_month=1, hour=3, minute=0),  # last month's city report, XLSX and PDF

@@ -196,3 +196,17 @@ def test_project_create_is_not_half_written_when_the_code_sequence_is_taken(offi
 def test_a_district_registers_its_own_projects(district_a, east):
     project = make_project(district_a, east, name="东区暖冬")
     assert project.branch == east and project.recipient.branch == east
+
+
+def test_the_nightly_check_records_each_projects_books(officer, city, clerk, finance, campaign):
+    from relief.models import BooksCheck
+    from relief.tasks import relief_books_nightly_task
+
+    project = make_project(officer, city)
+    fund(project, "100.00", clerk=clerk, finance=finance, campaign=campaign, by=officer)
+    assert relief_books_nightly_task.delay().get() == 0
+    check = BooksCheck.objects.get(project=project)
+    assert check.is_balanced and check.figures["funds_in"] == "100.00"
+    Project.objects.filter(pk=project.pk).update(paid_out=Decimal("1.00"))  # a total written behind the services
+    assert relief_books_nightly_task.delay().get() == 1
+    assert "已发放资金" in BooksCheck.objects.filter(project=project).first().discrepancies[0]
