@@ -147,11 +147,17 @@ def consent_withdraw_all(*, subject: models.Model, purpose: str, method: str, by
     return len(records)
 
 
+def standing_consents(purpose: str) -> models.QuerySet[ConsentRecord]:
+    """The records for ``purpose`` given and not withdrawn: what ``has_consent`` asks of one subject,
+    and what a public list filters on (``Exists(standing_consents(p).filter(person=OuterRef(...)))``)."""
+    return ConsentRecord.objects.filter(purpose=purpose, withdrawn_at__isnull=True)
+
+
 def has_consent(subject: models.Model, purpose: str) -> bool:
     """Whether ``subject`` has a standing (given, not withdrawn) consent for ``purpose``."""
     if subject.pk is None:
         return False
-    return ConsentRecord.objects.filter(_subject_filter(subject), purpose=purpose, withdrawn_at__isnull=True).exists()
+    return standing_consents(purpose).filter(_subject_filter(subject)).exists()
 
 
 def consent_by_token(token: str) -> ConsentRecord | None:

@@ -267,7 +267,8 @@ class PublicManageView(View):
     invalid tokens get the same refusal. Hooks: ``get_object(token)``, ``describe(obj)``,
     ``is_withdrawn(obj)``, ``withdraw(obj)``, and for changes ``change_form_class``,
     ``change_initial(obj)`` and ``change(obj, cleaned_data)`` (raise ``ValidationError`` naming
-    fields to refuse).
+    fields to refuse); ``extra_context(obj)`` for a template that extends the kernel's (its
+    ``facts_after`` and ``withdraw`` blocks).
     """
 
     template_name = "public_forms/manage.html"
@@ -294,6 +295,10 @@ class PublicManageView(View):
     def change(self, obj: Any, cleaned_data: dict) -> None:
         raise NotImplementedError
 
+    def extra_context(self, obj: Any) -> dict:
+        """More for the page's template (one that extends ``public_forms/manage.html``)."""
+        return {}
+
     def _lookup(self, request: HttpRequest, token: str) -> tuple[Any | None, HttpResponse | None]:
         if self.limiter.is_blocked(request):
             return None, self.limiter.refusal(request)
@@ -313,6 +318,7 @@ class PublicManageView(View):
             "withdrawn": withdrawn,
             "change_form": None if withdrawn else change_form,
             "message": message,
+            **self.extra_context(obj),
         }
         return render(request, self.template_name, context)
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from redcross.workbench import TodoLine, register_todo
 from training.selectors import workbench as waiting
+from training.selectors.aeds import aeds_needing_attention
 
 TRAINING = _("应急救护培训")
 
@@ -37,5 +38,17 @@ register_todo(
         url=lambda: _changelist("certificate", expiring="instructor"),
         group=TRAINING,
         order=120,
+    )
+)
+register_todo(
+    TodoLine(
+        key="training.aeds_needing_attention",
+        title=_("需检查或更换耗材的 AED"),
+        permission="training.view_aed",
+        count=lambda *, branch_ids, user: aeds_needing_attention(branch_ids=branch_ids).count(),
+        url=lambda: _changelist("aed", attention="due"),
+        group=TRAINING,
+        order=130,
+        urgent=True,
     )
 )

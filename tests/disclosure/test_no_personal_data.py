@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from donations.models import Donation, Donor, DonorKind, PublicDisplay, Recipient
 from donations.services.donors import donor_register
 from donations.services.intake import donation_confirm, donation_register
-from redcross.models import User
+from redcross.models import Person, User
+from training.models import Aed, EquipmentSite, RescueCase
 
 pytestmark = pytest.mark.django_db
 
 HREF = re.compile(r'href="([^"#]+)"')
-PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/")
+PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/")
 UNCONFIRMED_DONOR = "澜州待复核爱心贸易有限公司"
 
 
@@ -79,6 +80,19 @@ def sensitive_strings() -> set[str]:
         found |= {recipient.phone, recipient.contact_person}
     for user in User.objects.all():
         found |= {user.phone, user.email}
+
+    for person in Person.objects.all():  # trainees, registrants, instructors
+        found |= {person.phone, person.id_number}
+    for name in Person.objects.filter(training_registrations__isnull=False).values_list("name", flat=True):
+        found.add(name)  # a registrant is never named on a public page
+    found |= set(RescueCase.objects.values_list("rescuer__name", flat=True))
+    # who checks an AED, its serial number and staff notes, a school's contact
+    for aed in Aed.objects.select_related("last_checked_by"):
+        found |= {aed.serial_number, aed.note}
+        if aed.last_checked_by:
+            found.add(aed.last_checked_by.last_name + aed.last_checked_by.first_name)
+    for site in EquipmentSite.objects.all():
+        found |= {site.contact_name, site.contact_phone}
     return {value for value in found if value and len(value) >= 2}
 
 
@@ -125,7 +139,9 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
         client,
         ["/", "/disclosure/", "/disclosure/campaigns/", "/disclosure/honor-roll.csv", "/disclosure/bulletins/",
          "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
-         "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/"],
+         "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/",
+         "/training/", "/training/calendar.ics",
+         "/training/aeds/", "/training/aeds/?lat=30.26&lng=120.16", "/training/aeds.geojson"],
     )  # fmt: skip
     assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
     assert any(url.startswith("/disclosure/donations/") for url in pages)
@@ -135,6 +151,10 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert any(url.startswith("/disclosure/bulletins/LZDH/") for url in pages)
     assert any(url.startswith(("/disclosure/donations/LZXJ", "/api/public/donations/LZXJ")) for url in pages)
     assert any(url.startswith("/api/public/bulletins/") and url[-2].isdigit() for url in pages)
+    # the course calendar, session pages, their registration forms and feeds
+    assert sum(url.startswith("/training/sessions/") and url.endswith("/register/") for url in pages) >= 5
+    assert any(url.startswith("/training/sessions/") and url.endswith(".ics") for url in pages)
+    assert any(url.startswith("/training/rescue-cases/") and url[-2].isdigit() for url in pages)
     secrets = sensitive_strings()
     assert "司马相如" in secrets and "11010519491231002X" in secrets
     district_donors = Donor.objects.filter(branch__level="county")

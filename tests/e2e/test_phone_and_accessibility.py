@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from donations.models import Bulletin, BulletinKind, BulletinStatus, Certificate, Donation, Receipt
 from tests.e2e.test_donation_flow import login
+from training.models import Registration, RegistrationStatus, RescueCase
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,19 @@ def public_pages() -> list[str]:
         f"/donations/verify/{certificate.verification_code}/",
         f"/donations/receipts/verify/{receipt.invoice_code}/{receipt.number_display}/{receipt.check_code}/",
     ]
+    rescue_case = RescueCase.objects.filter(status="published").order_by("id").first()
+    waiting = Registration.objects.filter(status=RegistrationStatus.WAITLISTED).select_related("session").first()
+    pages += [
+        "/training/",
+        f"/training/sessions/{waiting.session_id}/",
+        f"/training/sessions/{waiting.session_id}/register/",
+        f"/training/r/{waiting.management_token}/",
+        "/training/aeds/",
+        "/training/aeds/?lat=30.262&lng=120.161",
+        "/training/aeds/?district=LZDH",
+        "/training/rescue-cases/",
+        f"/training/rescue-cases/{rescue_case.pk}/",
+    ]
     for kind in (BulletinKind.RECEIPT, BulletinKind.USAGE):
         published = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, kind=kind).select_related("branch")
         bulletin = published.order_by("-id").first()
@@ -65,6 +79,8 @@ def serious_violations(page) -> list[str]:
 def _name(path: str) -> str:
     if path.startswith("/donations/d/"):
         path = "/donations/d/token/"  # a donor's private link stays out of file names
+    if path.startswith("/training/r/"):
+        path = "/training/r/token/"  # so does a registrant's
     return (path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") or "home")[:80]
 
 
@@ -124,6 +140,8 @@ ADMIN_PAGES = [
     "/admin/donations/allocation/",
     "/admin/donations/stockmovement/",
     "/admin/donations/bulletin/",
+    "/admin/training/session/",
+    "/admin/training/registration/",
 ]
 
 

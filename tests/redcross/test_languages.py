@@ -20,6 +20,7 @@ from donations.models import (
     Warehouse,
 )
 from redcross.models import Branch
+from training.models import Aed, RescueCase
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,19 @@ def data_strings() -> list[str]:
         values |= {plan.document_number, plan.title, plan.issuing_body}
     for bulletin in Bulletin.objects.filter(status=BulletinStatus.PUBLISHED):
         values |= {bulletin.title}  # frozen at publication, in the language of the record
+    from redcross.models import ConsentText
+    from training.models import Registration, Session
+
+    for session in Session.objects.all():
+        values |= {session.title, session.venue}
+    for text in ConsentText.objects.all():
+        values |= {text.title, text.text, *text.text.splitlines()}  # a consent text is shown as written
+    for registration in Registration.objects.select_related("person"):
+        values |= {registration.person.masked_name}
+    for aed in Aed.objects.all():
+        values |= {aed.place, aed.address, aed.location_detail, aed.operator}
+    for case in RescueCase.objects.all():
+        values |= {case.title, case.place, case.story, case.rescuer_public_name}
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -83,7 +97,25 @@ def public_pages() -> list[str]:
         "/disclosure/deadlines/",
         "/donations/lookup/",
         f"/donations/d/{donation.lookup_token}/",
+        *training_pages(),
+        "/training/aeds/",
+        "/training/aeds/?lat=30.262&lng=120.161",
+        "/training/rescue-cases/",
+        f"/training/rescue-cases/{RescueCase.objects.filter(status='published').first().pk}/",
         "/no-such-page/",
+    ]
+
+
+def training_pages() -> list[str]:
+    from training.models import Registration, RegistrationStatus
+
+    waiting = Registration.objects.filter(status=RegistrationStatus.WAITLISTED).first()
+    session = waiting.session_id
+    return [
+        "/training/",
+        f"/training/sessions/{session}/",
+        f"/training/sessions/{session}/register/",
+        f"/training/r/{waiting.management_token}/",
     ]
 
 

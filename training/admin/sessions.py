@@ -13,7 +13,9 @@ from redcross.admin import BranchScopedAdmin
 from redcross.forms import service_error_message
 from redcross.scoping import scope_queryset
 from redcross.verification import VerificationStatus
+from training.admin.registration import RegistrationInline, seats_column, waitlist_column
 from training.models import Attendance, Certificate, Session, SessionStatus
+from training.selectors.registration import with_seats
 from training.selectors.sessions import qualified_instructors
 from training.selectors.workbench import instructor_certificates_expiring
 from training.services.sessions import (
@@ -86,7 +88,9 @@ def _transition(status: str, description):
 
 @admin.register(Session)
 class SessionAdmin(BranchScopedAdmin):
-    list_display = ("title", "branch", "kind", "audience", "starts_at", "capacity", "status_badge", "is_outdoor")
+    list_display = (
+        "title", "branch", "kind", "audience", "starts_at", seats_column, waitlist_column, "status_badge", "is_outdoor",
+    )  # fmt: skip
     list_filter = (
         "status",
         "kind",
@@ -115,6 +119,14 @@ class SessionAdmin(BranchScopedAdmin):
         "venue", "coordinates", "capacity", "instructor_names", "people_reached", "funding_line",
         "created_by", "created_at",
     )  # fmt: skip
+
+    inlines = (RegistrationInline,)
+
+    def get_queryset(self, request):
+        return with_seats(super().get_queryset(request))  # seats taken and waitlist in the list's one query
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
