@@ -141,6 +141,10 @@ class Project(models.Model):
         return self.funds_in_cash + self.funds_in_goods
 
     @property
+    def funds_out(self) -> Decimal:
+        return self.paid_out + self.goods_out
+
+    @property
     def cash_balance(self) -> Decimal:
         return self.funds_in_cash - self.paid_out
 
