@@ -67,6 +67,12 @@ def data_strings() -> list[str]:
         values |= {aed.place, aed.address, aed.location_detail, aed.operator}
     for case in RescueCase.objects.all():
         values |= {case.title, case.place, case.story, case.rescuer_public_name}
+    from relief.models import Application, Project
+
+    for project in Project.objects.all():
+        values |= {project.name, project.purpose, project.eligibility, project.referral_body}
+    for application in Application.objects.select_related("beneficiary"):
+        values |= {application.beneficiary.masked_name}
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -102,7 +108,23 @@ def public_pages() -> list[str]:
         "/training/aeds/?lat=30.262&lng=120.161",
         "/training/rescue-cases/",
         f"/training/rescue-cases/{RescueCase.objects.filter(status='published').first().pk}/",
+        *relief_pages(),
         "/no-such-page/",
+    ]
+
+
+def relief_pages() -> list[str]:
+    from relief.models import Application, Project
+
+    winter = Project.objects.get(kind="winter", is_referral=False)
+    referral = Project.objects.filter(is_referral=True).first()
+    return [
+        "/relief/",
+        f"/relief/projects/{winter.pk}/",
+        f"/relief/projects/{referral.pk}/",
+        f"/relief/projects/{winter.pk}/apply/",
+        "/relief/status/",
+        f"/relief/a/{Application.objects.order_by('id').first().management_token}/",
     ]
 
 
