@@ -7,7 +7,12 @@ class ReliefConfig(AppConfig):
     verbose_name = _("人道救助")
 
     def ready(self) -> None:
+        from donations.selectors.trace import register_trace_outcome
         from redcross.navigation import PublicSection, register_public_section
+        from relief.selectors.public import project_trace_outcomes
+
+        # a donor's trace ends at the project its allocation funded: "helped 195 households"
+        register_trace_outcome("relief", project_trace_outcomes)
 
         register_public_section(
             PublicSection(

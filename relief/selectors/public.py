@@ -8,12 +8,26 @@ district with its names, leaves these selectors.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from donations.selectors.trace import TraceOutcome
 from redcross.models import Branch
-from relief.models import Aid, AidPurpose, AidStatus, Application, ApplicationStatus, Project, ProjectStatus
+from relief.models import (
+    Aid,
+    AidPurpose,
+    AidStatus,
+    AidUnit,
+    Application,
+    ApplicationStatus,
+    Project,
+    ProjectFunding,
+    ProjectStatus,
+)
 from relief.models.applications import ReferralOutcome
 
 PUBLIC_STATUSES = (ProjectStatus.OPEN, ProjectStatus.CLOSED)
@@ -105,3 +119,32 @@ def application_paid_on(application: Application):
         .first()
     )
     return aid
+
+
+# --- the donation trace's last step ------------------------------------------------------------
+
+
+def project_trace_outcomes(allocation_ids: Collection[int]) -> dict[int, TraceOutcome]:
+    """For the donations app's trace (registered in ``relief.apps``): the public project each
+    allocation funded and how many it helped, counts only. One query."""
+    helped = (
+        Aid.objects.filter(project=OuterRef("project_id"), status=AidStatus.PAID, purpose=AidPurpose.AID)
+        .order_by()
+        .values("project")
+        .annotate(n=Count("beneficiary", distinct=True))
+        .values("n")
+    )
+    rows = (
+        ProjectFunding.objects.filter(allocation_id__in=list(allocation_ids), project__status__in=PUBLIC_STATUSES)
+        .annotate(helped=Subquery(helped))
+        .values("allocation_id", "project_id", "project__name", "project__unit", "helped")
+    )
+    found = {}
+    for row in rows:
+        count = row["helped"] or 0
+        if row["project__unit"] == AidUnit.HOUSEHOLD:
+            text = _("救助项目 %(name)s：已帮助 %(count)d 户") % {"name": row["project__name"], "count": count}
+        else:
+            text = _("救助项目 %(name)s：已帮助 %(count)d 人") % {"name": row["project__name"], "count": count}
+        found[row["allocation_id"]] = TraceOutcome(text=text, url=reverse("relief:project", args=[row["project_id"]]))
+    return found
