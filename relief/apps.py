@@ -7,8 +7,10 @@ class ReliefConfig(AppConfig):
     verbose_name = _("人道救助")
 
     def ready(self) -> None:
+        # the beat entry names the relief books task, which must be registered in every process
         from donations.selectors.trace import register_trace_outcome
         from redcross.navigation import PublicSection, register_public_section
+        from relief import tasks  # noqa: F401
         from relief.selectors.public import project_trace_outcomes
 
         # a donor's trace ends at the project its allocation funded: "helped 195 households"

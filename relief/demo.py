@@ -213,7 +213,8 @@ class _Context:
 
     # --- the seeds' projects ---
     def winter(self) -> None:
-        from relief.services.aid import aid_disburse_batch
+        from relief.models import Application
+        from relief.services.aid import aid_disburse, aid_disburse_batch
 
         project = self.project(
             name=WINTER, kind="winter", unit="household", budget="80000.00", cap_per_project="300.00",
@@ -240,6 +241,11 @@ class _Context:
         result = aid_disburse_batch(
             by=self.officer, project=project, applications=approved[:195], voucher_number="ZZ2026-WINTER-001"
         )
+        # cash handed over at the district, waiting for the second signature; one application
+        # reviewed by the district, waiting for the city's decision
+        aid_disburse(by=self.officer, application=approved[195], method="cash")
+        waiting = Application.objects.filter(project=project, status="submitted").order_by("pk").first()
+        self.review(waiting)
         self.stdout.write(f"relief: winter warmth, {result.done} households paid in one batch")
 
     def medical(self) -> None:

@@ -37,9 +37,8 @@ CONSENT_PURPOSE = "relief-application"
 def districts_of(project: Project) -> list[Branch]:
     """Where an applicant may live: the districts and counties under the project's branch (or the
     branch itself when it is one)."""
-    rows = Branch.objects.filter(
-        is_active=True, level=BranchLevel.COUNTY, path__startswith=project.branch.path
-    ).order_by("path")
+    rows = Branch.objects.filter(Branch.within_q(project.branch), is_active=True, level=BranchLevel.COUNTY)
+    rows = rows.order_by("path")
     return list(rows) or [project.branch]
 
 
