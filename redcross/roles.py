@@ -111,7 +111,30 @@ ROLES: tuple[Role, ...] = (
             ("donations", "sign_*"),
         ),
     ),
-    Role("relief_officer", _noop("人道救助项目专员"), tuple(_officer("relief"))),
+    # relief: officers see beneficiaries' sensitive details (see_*), review, approve and sign cash;
+    # only the reviewer settles suspected duplicate beneficiaries (review_beneficiaryduplicate)
+    Role(
+        "relief_officer",
+        _noop("人道救助项目专员"),
+        tuple(
+            _officer("relief")
+            + [("relief", "see_*"), ("relief", "review_application"), ("relief", "decide_application")]
+            + [("relief", "confirm_aid")]
+        ),
+    ),
+    Role(
+        "relief_reviewer",
+        _noop("人道救助复核员"),
+        (
+            ("redcross", "view_branch"),
+            ("relief", "view_*"),
+            ("relief", "see_*"),
+            ("relief", "change_beneficiaryduplicate"),
+            ("relief", "review_beneficiaryduplicate"),
+            ("relief", "decide_application"),
+            ("relief", "confirm_aid"),
+        ),
+    ),
     Role("training_officer", _noop("应急救护培训专员"), tuple(_officer("training") + _PEOPLE + _CONSENT_TEXTS)),
     Role("registries_officer", _noop("三献工作专员"), tuple(_officer("registries"))),
     Role("membership_officer", _noop("会员工作专员"), tuple(_officer("membership") + _PEOPLE + _CONSENT_TEXTS)),
@@ -127,6 +150,8 @@ ROLES: tuple[Role, ...] = (
             + [("donations", "publish_bulletin")]
             # and registers the persons its courses, members and volunteers bring in
             + _PEOPLE
+            # relief: the district registers, visits and reviews first (初审) and signs cash aid
+            + [("relief", "see_*"), ("relief", "review_application"), ("relief", "confirm_aid")]
         ),
     ),
     Role("leadership", _noop("领导班子"), tuple(_READ_ALL + [("reports", "add_*")])),

@@ -10,6 +10,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=")
 # a fixed key for matching persons by ID number, used only by the test suite
 os.environ.setdefault("PERSON_MATCH_KEY", "test-only-person-match-key-0123456789abcdef")
+os.environ.setdefault("RELIEF_MATCH_KEY", "test-only-relief-match-key-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # the suite's own SQLite file and broker folders, apart from a `make run` next to it
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))

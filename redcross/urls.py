@@ -25,6 +25,7 @@ urlpatterns = [
     path("donations/", include("donations.urls")),
     path("disclosure/", include("donations.public_urls")),
     path("training/", include("training.urls")),
+    path("relief/", include("relief.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),

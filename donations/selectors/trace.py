@@ -5,11 +5,17 @@ taken from this donation, and whether the recipient signed for it; never a perso
 At most 3 queries: the donation's sources with their allocation, recipient, lot, sign-off and
 the usage announcement (使用公告) that published the allocation in one query; the receipt
 bulletin (接收公示) that published the donation; and the summary figures (the goods lines, or the
-cash already allocated).
+cash already allocated); plus one query per registered outcome provider when there are steps.
+
+**Outcomes.** What a recipient did with an allocation is not the donations app's to know: an app
+whose recipients are its own units (a relief project is one) registers a provider with
+``register_trace_outcome`` that turns allocation ids into a public line (counts only, never a
+name), e.g. "救助项目 博爱送温暖：已帮助 195 户". The donations app imports none of those apps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,6 +52,33 @@ class TraceStep:
     recipient_signed_at: datetime | None
     bulletin: str  # the usage announcement that published it, e.g. "使用公告第3期"; empty until then
     bulletin_url: str = ""  # its public page
+    outcome: str = ""  # what the recipient did with it, from a registered provider (counts only)
+    outcome_url: str = ""  # its public page
+
+
+@dataclass(frozen=True)
+class TraceOutcome:
+    text: str  # e.g. "救助项目 博爱送温暖：已帮助 195 户"; counts only, never a person
+    url: str = ""
+
+
+OutcomeProvider = Callable[[Collection[int]], dict[int, TraceOutcome]]
+_OUTCOME_PROVIDERS: dict[str, OutcomeProvider] = {}
+
+
+def register_trace_outcome(key: str, provider: OutcomeProvider) -> None:
+    """Add (or, under the same key, replace) a provider: allocation ids -> their public outcome.
+    Called from an app's ``ready()``; the provider must answer in one query."""
+    _OUTCOME_PROVIDERS[key] = provider
+
+
+def trace_outcomes(allocation_ids: Collection[int]) -> dict[int, TraceOutcome]:
+    found: dict[int, TraceOutcome] = {}
+    if not allocation_ids:
+        return found
+    for provider in _OUTCOME_PROVIDERS.values():
+        found.update(provider(allocation_ids))
+    return found
 
 
 @dataclass(frozen=True)
@@ -84,6 +117,7 @@ def donation_trace(donation: Donation) -> Trace:
         )
         .order_by("allocation__allocated_on", "allocation_id", "id")
     )
+    outcomes = trace_outcomes({source.allocation_id for source in sources})
     steps = []
     allocated = Decimal("0.00")
     taken_per_item: dict[int, Decimal] = {}
@@ -114,6 +148,8 @@ def donation_trace(donation: Donation) -> Trace:
                 recipient_signed_at=confirmation.signed_at if confirmation else None,
                 bulletin=bulletin,
                 bulletin_url=bulletin_url,
+                outcome=outcomes[allocation.pk].text if allocation.pk in outcomes else "",
+                outcome_url=outcomes[allocation.pk].url if allocation.pk in outcomes else "",
             )
         )
     published = (

@@ -69,6 +69,23 @@ if not PERSON_MATCH_KEY:
 if len(PERSON_MATCH_KEY) < 32:
     raise _config("PERSON_MATCH_KEY", "too short; use at least 32 random characters")
 
+# Key of the keyed hash that finds a relief beneficiary by ID number, phone or name + birth date
+# (relief.services.beneficiaries). Its own key, not PERSON_MATCH_KEY: the relief register must
+# never be joinable to the person register (PIPL purpose limitation, DESIGN.md section 6).
+RELIEF_MATCH_KEY = env.str("RELIEF_MATCH_KEY", default="")
+if not RELIEF_MATCH_KEY:
+    if not DEBUG:
+        raise _config(
+            "RELIEF_MATCH_KEY",
+            "not set; production needs its own random key for matching relief beneficiaries "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+        )
+    RELIEF_MATCH_KEY = "dev-only-relief-match-key:" + SECRET_KEY
+if len(RELIEF_MATCH_KEY) < 32:
+    raise _config("RELIEF_MATCH_KEY", "too short; use at least 32 random characters")
+if RELIEF_MATCH_KEY == PERSON_MATCH_KEY:
+    raise _config("RELIEF_MATCH_KEY", "must differ from PERSON_MATCH_KEY (the two registers must not be joinable)")
+
 # --- apps ----------------------------------------------------------------------
 INSTALLED_APPS = [
     "redcross.apps.RedCrossAdminConfig",  # replaces django.contrib.admin
@@ -236,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconciliation-nightly": {
         "task": "donations.tasks.reconciliation_nightly_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "relief-books-nightly": {
+        "task": "relief.tasks.relief_books_nightly_task",
+        "schedule": crontab(hour=2, minute=45),  # every relief project's books, after the campaigns'
     },
     "reports-monthly": {
         "task": "reports.tasks.monthly_reports_task",

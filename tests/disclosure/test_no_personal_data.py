@@ -26,7 +26,7 @@ from training.models import Certificate as TrainingCertificate
 pytestmark = pytest.mark.django_db
 
 HREF = re.compile(r'href="([^"#]+)"')
-PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/", "/verify/")
+PUBLIC_PREFIXES = ("/disclosure/", "/api/public/", "/donations/lookup/", "/training/", "/verify/", "/relief/")
 UNCONFIRMED_DONOR = "澜州待复核爱心贸易有限公司"
 
 
@@ -100,6 +100,16 @@ def sensitive_strings() -> set[str]:
             found.add(aed.last_checked_by.last_name + aed.last_checked_by.first_name)
     for site in EquipmentSite.objects.all():
         found |= {site.contact_name, site.contact_phone}
+    # relief: nothing of a beneficiary, a household member or an application's account
+    from relief.models import Application, Beneficiary, HouseholdMember
+
+    for beneficiary in Beneficiary.objects.all():
+        found |= {beneficiary.name, beneficiary.id_number, beneficiary.phone, beneficiary.address}
+        found |= {beneficiary.illness, beneficiary.income, beneficiary.disability}
+    for member in HouseholdMember.objects.all():
+        found |= {member.name, member.id_number}
+    for application in Application.objects.all():
+        found |= {application.number, application.situation, application.management_token}
     return {value for value in found if value and len(value) >= 2}
 
 
@@ -150,7 +160,8 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
          "/disclosure/bulletins/feed.atom", "/disclosure/deadlines/", "/api/public/donations/",
          "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/",
          "/training/", "/training/calendar.ics",
-         "/training/aeds/", "/training/aeds/?lat=30.26&lng=120.16", "/training/aeds.geojson"],
+         "/training/aeds/", "/training/aeds/?lat=30.26&lng=120.16", "/training/aeds.geojson",
+         "/relief/", "/relief/status/"],
     )  # fmt: skip
     assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
     assert any(url.startswith("/disclosure/donations/") for url in pages)
@@ -164,7 +175,15 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     assert sum(url.startswith("/training/sessions/") and url.endswith("/register/") for url in pages) >= 5
     assert any(url.startswith("/training/sessions/") and url.endswith(".ics") for url in pages)
     assert any(url.startswith("/training/rescue-cases/") and url[-2].isdigit() for url in pages)
+    # the relief projects, their pages and the online application forms
+    assert sum(url.startswith("/relief/projects/") and url.endswith("/apply/") for url in pages) >= 3
+    assert sum(url.startswith("/relief/projects/") and url[-2].isdigit() for url in pages) >= 5
     secrets = sensitive_strings()
+    from relief.models import Beneficiary
+
+    head = Beneficiary.objects.exclude(address="").exclude(phone="").exclude(id_number="").first()
+    assert {head.name, head.id_number, head.phone, head.address} <= secrets
+    assert Beneficiary.objects.exclude(illness="").exists()
     assert "司马相如" in secrets and "11010519491231002X" in secrets
     district_donors = Donor.objects.filter(branch__level="county")
     assert district_donors.exclude(phone="").exists() and district_donors.exclude(address="").exists()

@@ -61,12 +61,29 @@ def public_pages() -> list[str]:
         "/training/rescue-cases/",
         f"/training/rescue-cases/{rescue_case.pk}/",
     ]
+    pages += relief_pages()
     for kind in (BulletinKind.RECEIPT, BulletinKind.USAGE):
         published = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, kind=kind).select_related("branch")
         bulletin = published.order_by("-id").first()
         if bulletin is not None:
             pages.append(f"/disclosure/bulletins/{bulletin.branch.code}/{bulletin.kind}/{bulletin.number}/")
     return pages
+
+
+def relief_pages() -> list[str]:
+    from relief.models import Application, Project
+
+    winter = Project.objects.get(kind="winter", is_referral=False)
+    referral = Project.objects.filter(is_referral=True).first()
+    online = Application.objects.order_by("id").first()
+    return [
+        "/relief/",
+        f"/relief/projects/{winter.pk}/",
+        f"/relief/projects/{referral.pk}/",
+        f"/relief/projects/{winter.pk}/apply/",
+        "/relief/status/",
+        f"/relief/a/{online.management_token}/",
+    ]
 
 
 def serious_violations(page) -> list[str]:
@@ -84,6 +101,8 @@ def _name(path: str) -> str:
         path = "/donations/d/token/"  # a donor's private link stays out of file names
     if path.startswith("/training/r/"):
         path = "/training/r/token/"  # so does a registrant's
+    if path.startswith("/relief/a/"):
+        path = "/relief/a/token/"  # and an applicant's
     return (path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") or "home")[:80]
 
 

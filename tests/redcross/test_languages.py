@@ -70,6 +70,12 @@ def data_strings() -> list[str]:
         values |= {case.title, case.place, case.story, case.rescuer_public_name}
     for certificate in TrainingCertificate.objects.all():
         values |= {certificate.holder_display_name, certificate.level}  # frozen on the certificate
+    from relief.models import Application, Project
+
+    for project in Project.objects.all():
+        values |= {project.name, project.purpose, project.eligibility, project.referral_body}
+    for application in Application.objects.select_related("beneficiary"):
+        values |= {application.beneficiary.masked_name}
     values |= {"爱心人士"}  # the anonymous donor's public name is data on the record
     values |= {"简体中文"}  # the language switch names each language in itself
     return sorted((v for v in values if v), key=len, reverse=True)
@@ -107,7 +113,23 @@ def public_pages() -> list[str]:
         f"/training/rescue-cases/{RescueCase.objects.filter(status='published').first().pk}/",
         "/verify/",
         *(f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here().order_by("pk")[:2]),
+        *relief_pages(),
         "/no-such-page/",
+    ]
+
+
+def relief_pages() -> list[str]:
+    from relief.models import Application, Project
+
+    winter = Project.objects.get(kind="winter", is_referral=False)
+    referral = Project.objects.filter(is_referral=True).first()
+    return [
+        "/relief/",
+        f"/relief/projects/{winter.pk}/",
+        f"/relief/projects/{referral.pk}/",
+        f"/relief/projects/{winter.pk}/apply/",
+        "/relief/status/",
+        f"/relief/a/{Application.objects.order_by('id').first().management_token}/",
     ]
 
 

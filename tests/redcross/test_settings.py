@@ -10,12 +10,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROD_KEY = "x7Jq9vK2mN4pR8sT1wY5zB3cF6hL0dG-prod-like-secret-key-for-tests-only"
 PERSON_KEY = "Zq3-prod-like-person-match-key-for-tests-only-0123"
+RELIEF_KEY = "Rk7-prod-like-relief-match-key-for-tests-only-4567"
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # the test settings put their own values into os.environ; start from a clean slate
     ours = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"}
-    ours |= {"PERSON_MATCH_KEY"}
+    ours |= {"PERSON_MATCH_KEY", "RELIEF_MATCH_KEY"}
     ours |= {"DJANGO_ALLOW_ASYNC_UNSAFE", "VAR_DIR"}  # set by the e2e and test settings
     base = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("SECURE_")}
     base.update({"DJANGO_SETTINGS_MODULE": "redcross.settings", "VAR_DIR": str(ROOT / "var" / "settings-test")})
@@ -53,6 +54,21 @@ def test_production_without_a_person_match_key_names_the_variable():
         assert result.stderr.strip().startswith("Configuration error: PERSON_MATCH_KEY")
 
 
+def test_production_without_a_relief_match_key_names_the_variable():
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": PROD_KEY,
+        "ALLOWED_HOSTS": "portal.example.org",
+        "FIELD_ENCRYPTION_KEYS": "vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=",
+        "PERSON_MATCH_KEY": PERSON_KEY,
+    }
+    # missing, too short, or the person register's key (the two registers must not be joinable)
+    for key in ("", "too-short", PERSON_KEY):
+        result = manage("check", **production, RELIEF_MATCH_KEY=key)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert result.stderr.strip().startswith("Configuration error: RELIEF_MATCH_KEY")
+
+
 def test_unreachable_database_stops_with_one_line_naming_database_url():
     result = manage(
         "migrate",
@@ -85,6 +101,7 @@ def test_deploy_check_is_clean_in_production_configuration():
         ALLOWED_HOSTS="portal.example.org",
         FIELD_ENCRYPTION_KEYS="vXN2CQnzdPD-lq1tz8xMi2zyX0eoRB7Nb6GHHzMFu2A=",
         PERSON_MATCH_KEY=PERSON_KEY,
+        RELIEF_MATCH_KEY=RELIEF_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stderr

@@ -1,0 +1,1 @@
+"""Relief services: every write, one transaction each, checking branch, permission and input."""
