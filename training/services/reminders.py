@@ -117,7 +117,8 @@ def reminders_deliver(*, limit: int = 1000) -> int:
     for pk in pending.order_by("created_at", "pk").values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
             reminder = (
-                Reminder.objects.select_for_update(skip_locked=True)
+                # the person is a nullable join (an AED reminder has none): lock the reminder row only
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk=pk, status__in=(ReminderStatus.PENDING, ReminderStatus.FAILED))
                 .select_related("person")
                 .first()
