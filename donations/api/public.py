@@ -107,7 +107,10 @@ class PublicTraceStepSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     plan_document_number = serializers.CharField()
     recipient_signed_at = serializers.DateTimeField(allow_null=True)
-    bulletin = serializers.CharField()
+    bulletin = serializers.CharField(help_text="公布该拨付的使用公告，如“使用公告第3期”；尚未公布为空")
+    bulletin_url = serializers.CharField(help_text="该使用公告的公开页面路径")
+    outcome = serializers.CharField(help_text="受赠方的使用结果，仅计数、不含个人信息，如“已帮助 195 户”")
+    outcome_url = serializers.CharField(help_text="使用结果的公开页面路径，如救助项目页")
 
 
 ROLL_PARAMETERS = [

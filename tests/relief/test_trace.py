@@ -74,3 +74,20 @@ def test_the_donations_app_imports_no_relief_module():
     for path in pathlib.Path("donations").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "from relief" not in text and "import relief" not in text, path
+
+
+def test_the_open_data_api_trace_ends_at_the_households_helped(
+    client, funded_project, district_a, district_b, officer, east
+):
+    household = register(district_a, east, name="欧阳秀梅", id_number=cn_id("19700101", 40)).beneficiary
+    application = approved(funded_project, household, registrar=district_a, reviewer=district_b,
+                           decider=officer, amount="100")  # fmt: skip
+    aid_disburse(by=district_a, application=application, method="bank", voucher_number="V1")
+    donation = _donation(funded_project)
+    response = client.get(f"/api/public/donations/{donation.serial}/")
+    assert response.status_code == 200
+    [step] = response.json()["trace"]
+    assert step["outcome"] == f"救助项目 {funded_project.name}：已帮助 1 户"
+    assert step["outcome_url"] == f"/relief/projects/{funded_project.pk}/"
+    body = response.content.decode()
+    assert "欧阳秀梅" not in body and household.id_number not in body
