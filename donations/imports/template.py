@@ -159,49 +159,74 @@ ITEMS_REQUIRED = ("group", "donor_kind", "donor_name", "received_at", "item_name
 # --- the template file --------------------------------------------------------------------
 
 
-def build_template_workbook() -> bytes:
-    """The XLSX template the admin offers for download."""
-    from openpyxl import Workbook
+def write_template_sheet(
+    sheet,
+    spec,
+    *,
+    choices: dict[str, list[str]],
+    text_columns: set[str],
+    date_columns: dict[str, str],
+    money_columns: set[str],
+    rows: int = 2000,
+) -> None:
+    """One sheet of an import template: a bold header with a note on every column (the first
+    column's note holds an example row), choice lists as data validation, text format for codes and
+    phones so Excel keeps their digits. ``spec``: (key, header, note, example) per column."""
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    workbook = Workbook()
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FDE9E7")
+    example = " | ".join(f"{header}：{value or '（空）'}" for _key, header, _note, value in spec)
+    for column, (key, header, note, _example) in enumerate(spec, start=1):
+        cell = sheet.cell(row=1, column=column, value=header)
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        text = note if column > 1 else f"{note}\n\n示例行：\n{example}"
+        cell.comment = Comment(text, "红十字会信息平台", width=320, height=220 if column == 1 else 80)
+        letter = get_column_letter(column)
+        sheet.column_dimensions[letter].width = max(12, len(header) * 2 + 4)
+        cells = f"{letter}2:{letter}{rows + 1}"
+        if key in choices:
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(choices[key]) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="请从列表中选择",
+                error="可选：" + "、".join(choices[key]),
+            )
+            validation.add(cells)
+            sheet.add_data_validation(validation)
+        if key in text_columns:
+            sheet.column_dimensions[letter].number_format = "@"
+        elif key in date_columns:
+            sheet.column_dimensions[letter].number_format = date_columns[key]
+        elif key in money_columns:
+            sheet.column_dimensions[letter].number_format = "0.00"
+    sheet.freeze_panes = "A2"
+
+
+def build_template_workbook() -> bytes:
+    """The XLSX template the admin offers for download."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
     for index, (title, spec) in enumerate(((CASH_SHEET, CASH_SPEC), (ITEMS_SHEET, ITEMS_SPEC))):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title
-        example = " | ".join(f"{header}：{value or '（空）'}" for _key, header, _note, value in spec)
-        for column, (key, header, note, _example) in enumerate(spec, start=1):
-            cell = sheet.cell(row=1, column=column, value=header)
-            cell.font = bold
-            cell.fill = fill
-            cell.alignment = Alignment(horizontal="center", vertical="center")
-            text = note if column > 1 else f"{note}\n\n示例行：\n{example}"
-            cell.comment = Comment(text, "红十字会信息平台", width=320, height=220 if column == 1 else 80)
-            letter = get_column_letter(column)
-            sheet.column_dimensions[letter].width = max(12, len(header) * 2 + 4)
-            cells = f"{letter}2:{letter}{TEMPLATE_ROWS + 1}"
-            if key in CHOICES:
-                validation = DataValidation(
-                    type="list",
-                    formula1='"' + ",".join(CHOICES[key]) + '"',
-                    allow_blank=True,
-                    showErrorMessage=True,
-                    errorTitle="请从列表中选择",
-                    error="可选：" + "、".join(CHOICES[key]),
-                )
-                validation.add(cells)
-                sheet.add_data_validation(validation)
-            if key in TEXT_COLUMNS:
-                sheet.column_dimensions[letter].number_format = "@"
-            elif key in DATE_COLUMNS:
-                sheet.column_dimensions[letter].number_format = DATE_COLUMNS[key]
-            elif key in MONEY_COLUMNS:
-                sheet.column_dimensions[letter].number_format = "0.00"
-        sheet.freeze_panes = "A2"
+        write_template_sheet(
+            sheet,
+            spec,
+            choices=CHOICES,
+            text_columns=TEXT_COLUMNS,
+            date_columns=DATE_COLUMNS,
+            money_columns=MONEY_COLUMNS,
+            rows=TEMPLATE_ROWS,
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
