@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from donations.admin.base import ReadOnlyInline, ServiceWrittenAdmin
 from redcross.admin import yuan_or_dash
 from redcross.scoping import visible_branch_ids
+from relief.admin.roster import RosterImportAdminMixin
 from relief.models import Application, ApplicationDocument, Visit
 from relief.selectors.workbench import applications_to_decide, applications_to_review
 from relief.services.applications import application_decide, application_review
@@ -51,7 +52,7 @@ class VisitInline(ReadOnlyInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ServiceWrittenAdmin):
+class ApplicationAdmin(RosterImportAdminMixin, ServiceWrittenAdmin):
     list_display = ("number", "project", "beneficiary", "branch", "channel", "status", "amount", "submitted_at")
     list_filter = (QueueFilter, "status", "channel", ("project", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("project", "beneficiary", "branch")

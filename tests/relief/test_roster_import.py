@@ -155,3 +155,64 @@ def test_a_file_that_cannot_be_read_is_refused_whole(district_a, funded_project,
         roster_import(data, by=district_a, project=funded_project)
     assert message in error.value.message
     assert not Beneficiary.objects.exists()
+
+
+IMPORT_URL = "/admin/relief/application/import/"
+
+
+def test_the_admin_page_checks_first_then_imports(client, district_a, funded_project):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(district_a)
+    page = client.get("/admin/relief/application/")
+    assert IMPORT_URL in page.content.decode()
+    form = client.get(IMPORT_URL)
+    assert form.status_code == 200 and funded_project.name in form.content.decode()
+    template = client.get(IMPORT_URL + "template.xlsx")
+    assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxml")
+
+    def upload():
+        return SimpleUploadedFile("花名册.xlsx", roster(household(1), household(2, 身份证号码="1")))
+
+    checked = client.post(IMPORT_URL, {"project": funded_project.pk, "file": upload(), "dry_run": "on"})
+    text = checked.content.decode()
+    assert "检查结果（未写入）" in text and "第 3 行：身份证号码" in text and not Application.objects.exists()
+    done = client.post(IMPORT_URL, {"project": funded_project.pk, "file": upload()})
+    assert "导入结果" in done.content.decode() and Application.objects.count() == 1
+
+
+def test_the_admin_page_refuses_other_roles_big_files_and_unreadable_ones(client, district_a, clerk, funded_project):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(clerk)
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.get(IMPORT_URL + "template.xlsx").status_code == 403
+    client.force_login(district_a)
+    big = SimpleUploadedFile("big.xlsx", b"PK" + b"0" * (2 * 1024 * 1024 + 1))
+    text = client.post(IMPORT_URL, {"project": funded_project.pk, "file": big}).content.decode()
+    assert "文件超过 2 MB" in text
+    text = client.post(
+        IMPORT_URL, {"project": funded_project.pk, "file": SimpleUploadedFile("x.xlsx", b"<html>")}
+    ).content.decode()
+    assert "整个文件未导入" in text and not Beneficiary.objects.exists()
+
+
+def test_a_district_sees_its_own_and_the_city_projects_not_another_districts(
+    client, west_staff, district_a, funded_project, officer, branch_tree
+):
+    from relief.admin.roster import projects_open_to
+    from relief.services.projects import project_open
+    from tests.relief.conftest import make_project
+
+    west_project = project_open(by=officer, project=make_project(officer, branch_tree["west"], name="西区暖冬"))
+    assert set(projects_open_to(district_a)) == {funded_project}
+    assert set(projects_open_to(west_staff)) == {funded_project, west_project}
+    assert set(projects_open_to(officer)) == {funded_project, west_project}
+
+
+def test_rows_beyond_the_limit_are_not_imported_and_the_report_says_from_which_line(
+    district_a, funded_project, monkeypatch
+):
+    monkeypatch.setattr("relief.imports.MAX_ROSTER_ROWS", 2)
+    report = roster_import(roster(household(1), household(2), household(3)), by=district_a, project=funded_project)
+    assert report.registered == 2 and "第 4 行起未导入" in report.stopped
