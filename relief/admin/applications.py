@@ -129,7 +129,11 @@ class ApplicationAdmin(ServiceWrittenAdmin):
         return yuan_or_dash(obj.approved_amount)
 
     def _act(self, request, queryset, action: str, title: str, call, done: str):
-        return self._reason_action(request, queryset, action=action, title=title, call=call, done_message=done)
+        intro = gettext("以下申请将%(step)s；意见记入申请，申请人查询时看不到。") % {"step": title}
+        return self._reason_action(
+            request, queryset, action=action, title=title, call=call, done_message=done, intro=intro,
+            submit=gettext("确认%(step)s") % {"step": title},
+        )  # fmt: skip
 
     @admin.action(description=_("初审通过（须填意见）"))
     def review_pass(self, request, queryset):

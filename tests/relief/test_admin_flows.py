@@ -442,3 +442,11 @@ def test_changelists_cost_the_same_for_more_rows(
         application = approved(funded_project, household(district_a, east, 7 + index), **people, amount="10")
         aid_disburse(by=district_a, application=application, method="bank", voucher_number=f"V{index}")
     assert counts() == few
+
+
+def test_the_review_page_says_what_it_does(client, district_a, district_b, funded_project, east):
+    application = apply(district_a, funded_project, register(district_a, east).beneficiary)
+    client.force_login(district_b)
+    page = client.post(reverse("admin:relief_application_changelist"),
+                       {"action": "review_pass", "_selected_action": [application.pk]})  # fmt: skip
+    assert "确认初审通过" in page.text and "撤销" not in page.text
