@@ -102,8 +102,11 @@ class ServiceWrittenAdmin(BranchScopedAdmin):
         if done:
             self.message_user(request, done_message % {"n": done})
 
-    def _reason_action(self, request, queryset, *, action: str, title: str, call, done_message: str):
-        """An action that needs a reason: an intermediate page, then the service on each row."""
+    def _reason_action(
+        self, request, queryset, *, action: str, title: str, call, done_message: str, intro: str = "", submit: str = ""
+    ):
+        """An action that needs a reason: an intermediate page, then the service on each row.
+        ``intro`` and ``submit`` word the page for an action that is not a cancellation."""
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
@@ -118,6 +121,8 @@ class ServiceWrittenAdmin(BranchScopedAdmin):
             queryset=queryset,
             action=action,
             action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+            intro=intro,
+            submit_label=submit,
         )
 
 

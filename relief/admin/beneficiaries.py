@@ -136,6 +136,8 @@ class BeneficiaryDuplicateAdmin(ServiceWrittenAdmin):
             request, queryset, action="clear_duplicates", title=gettext("放行疑似重复"),
             call=lambda d, reason: beneficiary_duplicate_clear(by=request.user, duplicate=d, reason=reason),
             done_message=gettext("已放行 %(n)d 条"),
+            intro=gettext("以下疑似重复经复核不是同一人，放行后其申请可以继续办理；理由记入复核记录。"),
+            submit=gettext("确认放行"),
         )  # fmt: skip
 
     @admin.action(description=_("同一人，合并到先登记的记录（须说明理由）"))
@@ -144,4 +146,6 @@ class BeneficiaryDuplicateAdmin(ServiceWrittenAdmin):
             request, queryset, action="merge_duplicates", title=gettext("合并重复受助人"),
             call=lambda d, reason: beneficiary_duplicate_merge(by=request.user, duplicate=d, reason=reason),
             done_message=gettext("已合并 %(n)d 条"),
+            intro=gettext("以下疑似重复经复核是同一人：后登记的记录合并到先登记的记录，申请、发放和股份随之转移；理由记入复核记录。"),
+            submit=gettext("确认合并"),
         )  # fmt: skip

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from donations.admin.base import ReadOnlyInline, ServiceWrittenAdmin
 from redcross.admin import BranchScopedAdmin, yuan_or_dash
 from redcross.forms import service_error_message, service_errors_to_form
-from relief.models import BooksCheck, Project, ProjectFunding, ProjectStatus
+from relief.models import BooksCheck, Project, ProjectFunding, ProjectKind, ProjectStatus
 from relief.services.projects import (
     project_close,
     project_create,
@@ -220,6 +220,12 @@ class ProjectAdmin(BranchScopedAdmin):
         extra_context["can_close"] = bool(
             project and project.status == ProjectStatus.OPEN and self.has_change_permission(request, project)
         )
+        # the project's work in the admin: its applications, and for 博爱家园 its shares and dividends
+        user, is_open = request.user, bool(project and project.status == ProjectStatus.OPEN)
+        livelihood = is_open and project.kind == ProjectKind.LIVELIHOOD and not project.is_referral
+        extra_context["can_register_application"] = is_open and user.has_perm("relief.add_application")
+        extra_context["can_record_shares"] = livelihood and user.has_perm("relief.add_livelihoodshare")
+        extra_context["can_pay_dividends"] = livelihood and user.has_perm("relief.add_aid")
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -4,51 +4,18 @@ import it; the report lists refused rows by line and column (``relief.imports``)
 
 from __future__ import annotations
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from donations.imports.base import ImportFileError, read_bytes
 from redcross.admin import render_admin_page
-from redcross.scoping import visible_branch_ids
+from relief.forms.roster import RosterImportForm
 from relief.imports import build_roster_template, roster_import
-from relief.models import Project, ProjectStatus
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ROSTER_MAX_BYTES = 2 * 1024 * 1024
 MAX_REJECTED_SHOWN = 200
-
-
-def projects_open_to(user):
-    """Open projects a user may register applications to: their own branches' and those of the
-    branches above them (a district registers households for the city's project)."""
-    projects = Project.objects.filter(status=ProjectStatus.OPEN).select_related("branch").order_by("-starts_on", "pk")
-    ids = visible_branch_ids(user)
-    if ids is None:
-        return projects
-    above = {int(part) for part in (user.branch.path if user.branch_id else "").strip("/").split("/") if part}
-    return projects.filter(branch_id__in=ids | above)
-
-
-class RosterImportForm(forms.Form):
-    project = forms.ModelChoiceField(label=_("救助项目"), queryset=Project.objects.none())
-    file = forms.FileField(label=_("花名册文件（XLSX）"))
-    dry_run = forms.BooleanField(
-        label=_("只检查，不导入"), required=False, initial=True, help_text=_("先检查一遍：列出有问题的行，什么也不写入")
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = projects_open_to(user)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > ROSTER_MAX_BYTES:
-            raise forms.ValidationError(gettext("文件超过 %(mb)d MB，请分批导入") % {"mb": ROSTER_MAX_BYTES // 2**20})
-        return upload
 
 
 class RosterImportAdminMixin:

@@ -200,14 +200,14 @@ def test_the_admin_page_refuses_other_roles_big_files_and_unreadable_ones(client
 def test_a_district_sees_its_own_and_the_city_projects_not_another_districts(
     client, west_staff, district_a, funded_project, officer, branch_tree
 ):
-    from relief.admin.roster import projects_open_to
+    from relief.selectors.choices import projects_taking_applications
     from relief.services.projects import project_open
     from tests.relief.conftest import make_project
 
     west_project = project_open(by=officer, project=make_project(officer, branch_tree["west"], name="西区暖冬"))
-    assert set(projects_open_to(district_a)) == {funded_project}
-    assert set(projects_open_to(west_staff)) == {funded_project, west_project}
-    assert set(projects_open_to(officer)) == {funded_project, west_project}
+    assert set(projects_taking_applications(district_a)) == {funded_project}
+    assert set(projects_taking_applications(west_staff)) == {funded_project, west_project}
+    assert set(projects_taking_applications(officer)) == {funded_project, west_project}
 
 
 def test_rows_beyond_the_limit_are_not_imported_and_the_report_says_from_which_line(

@@ -1,0 +1,64 @@
+"""What a staff member may choose on the relief admin's forms: the projects taking applications,
+the goods lots a project may give out, the households of a 博爱家园 project. The services check
+every choice again; these only keep the lists to what the user may use."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from donations.models import AllocationSource, AllocationStatus
+from redcross.scoping import visible_branch_ids
+from relief.models import Application, ApplicationStatus, LivelihoodShare, Project, ProjectKind, ProjectStatus
+
+
+def _ancestor_ids(user) -> list[int]:
+    """The user's branch and the branches above it (the materialised path "/1/5/9/")."""
+    branch = getattr(user, "branch", None)
+    if branch is None or not branch.path:
+        return []
+    return [int(part) for part in branch.path.strip("/").split("/") if part.isdigit()]
+
+
+def projects_taking_applications(user) -> QuerySet[Project]:
+    """Open projects a user may register applications to: the projects of their own branches and
+    those run above them (a city's 博爱送温暖 takes households from every district)."""
+    projects = Project.objects.filter(status=ProjectStatus.OPEN).select_related("branch").order_by("-starts_on", "pk")
+    ids = visible_branch_ids(user)
+    if ids is None:
+        return projects
+    return projects.filter(Q(branch_id__in=list(ids)) | Q(branch_id__in=_ancestor_ids(user)))
+
+
+def livelihood_projects(user) -> QuerySet[Project]:
+    """Open 博爱家园 projects whose shares and dividends the user may record."""
+    return projects_taking_applications(user).filter(kind=ProjectKind.LIVELIHOOD, is_referral=False)
+
+
+def project_goods_lots(project: Project) -> QuerySet[AllocationSource]:
+    """The goods lots the project's confirmed transfer orders (物资调拨令) brought in."""
+    return (
+        AllocationSource.objects.filter(
+            allocation__relief_funding__project=project,
+            allocation__status=AllocationStatus.CONFIRMED,
+            item__isnull=False,
+        )
+        .select_related("item", "allocation")
+        .order_by("pk")
+    )
+
+
+def livelihood_households(project: Project, user, year: int) -> list[tuple[Application, LivelihoodShare | None]]:
+    """The households with an approved application to a 博爱家园 project, within the user's
+    branches, each with its shares of ``year`` (None when not yet recorded): two queries."""
+    applications = Application.objects.filter(project=project, status=ApplicationStatus.APPROVED)
+    ids = visible_branch_ids(user)
+    if ids is not None:
+        applications = applications.filter(branch_id__in=list(ids))
+    applications = list(applications.select_related("beneficiary").order_by("number"))
+    shares = {
+        share.beneficiary_id: share
+        for share in LivelihoodShare.objects.filter(
+            project=project, year=year, beneficiary_id__in=[a.beneficiary_id for a in applications]
+        )
+    }
+    return [(application, shares.get(application.beneficiary_id)) for application in applications]
