@@ -194,9 +194,10 @@ class AidViewSet(BranchScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def cancel(self, request, pk=None):
         """Withdraw cash not yet signed for by the second person; the money returns to the project."""
+        aid = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ReasonInput, request)
         try:
-            aid = aid_cancel(by=request.user, aid=self.get_object(), **data)
+            aid = aid_cancel(by=request.user, aid=aid, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return self._fresh(aid)

@@ -205,9 +205,10 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def visits(self, request, pk=None):
         """走访 (assessment, before the review) or 回访 (follow-up, once aid was given)."""
+        application = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ReliefVisitInput, request)
         try:
-            visit = visit_record(by=request.user, application=self.get_object(), **data)
+            visit = visit_record(by=request.user, application=application, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return Response(ReliefVisitSerializer(visit, context=self.get_serializer_context()).data, status=201)
@@ -216,9 +217,10 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def review(self, request, pk=None):
         """区县初审 by someone other than the registrar (403 otherwise)."""
+        application = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ApplicationReviewInput, request)
         try:
-            application = application_review(by=request.user, application=self.get_object(), **data)
+            application = application_review(by=request.user, application=application, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return self._fresh(application)
@@ -228,9 +230,10 @@ class ApplicationViewSet(
     def decide(self, request, pk=None):
         """市级审批 by someone who neither registered nor reviewed it (403 otherwise); an amount
         within the project's cap; refused while the beneficiary has an open duplicate suspicion."""
+        application = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ApplicationDecideInput, request)
         try:
-            application = application_decide(by=request.user, application=self.get_object(), **data)
+            application = application_decide(by=request.user, application=application, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return self._fresh(application)
@@ -239,9 +242,10 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"], url_path="referral-outcome", permission_classes=[ServiceChecksPermissions])
     def referral_outcome(self, request, pk=None):
         """The national body's answer on a forwarded application (no money through the branch)."""
+        application = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ReferralOutcomeInput, request)
         try:
-            application = application_referral_outcome(by=request.user, application=self.get_object(), **data)
+            application = application_referral_outcome(by=request.user, application=application, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return self._fresh(application)

@@ -226,9 +226,10 @@ class DuplicateViewSet(
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def clear(self, request, pk=None):
         """Not the same beneficiary: the applications go on."""
+        duplicate = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ReasonInput, request)
         try:
-            duplicate = beneficiary_duplicate_clear(by=request.user, duplicate=self.get_object(), **data)
+            duplicate = beneficiary_duplicate_clear(by=request.user, duplicate=duplicate, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return Response(BeneficiaryDuplicateSerializer(duplicate).data)
@@ -238,8 +239,8 @@ class DuplicateViewSet(
     def merge(self, request, pk=None):
         """The same beneficiary: applications, aid, shares and members move to the one registered
         first; the later registration stays as a tombstone."""
-        data = parse_input(ReasonInput, request)
         duplicate = self.get_object()
+        data = parse_input(ReasonInput, request)
         try:
             beneficiary_duplicate_merge(by=request.user, duplicate=duplicate, **data)
         except DjangoValidationError as exc:

@@ -188,9 +188,10 @@ class ProjectViewSet(
     def close(self, request, pk=None):
         """结项: refused while applications or cash signatures wait or the books disagree; a balance
         left over is explained in the note. The final account is frozen on the project."""
+        project = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(ProjectCloseInput, request)
         try:
-            project = project_close(by=request.user, project=self.get_object(), **data)
+            project = project_close(by=request.user, project=project, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         return Response(ProjectSerializer(project).data)
@@ -237,9 +238,10 @@ class ProjectViewSet(
     @action(detail=True, methods=["post"], permission_classes=[ServiceChecksPermissions])
     def dividends(self, request, pk=None):
         """博爱家园: the year's dividends shared by the households in proportion to their shares."""
+        project = self.get_object()  # scoped first: another district's row is a 404
         data = parse_input(DividendsPayInput, request)
         try:
-            aids = livelihood_dividends_pay(by=request.user, project=self.get_object(), **data)
+            aids = livelihood_dividends_pay(by=request.user, project=project, **data)
         except DjangoValidationError as exc:
             raise_as_drf(exc)
         body = {"households": len(aids), "aids": AidSerializer(aids, many=True, context={"request": request}).data}
