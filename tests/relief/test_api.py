@@ -176,6 +176,27 @@ def test_a_project_from_registration_to_its_final_account(officer, city, clerk, 
     assert closed["status"] == "closed" and closed["final_account"]["balance"] == "1500.00"
     assert closed["final_account_note"] == "结余 1500 元转入暖冬二期"
     assert client.patch(url, {"name": "改名"}, format="json").status_code == 400
+    assert client.get(url).json()["name"] == "博爱送温暖"
+
+
+def test_a_full_update_replaces_the_editable_fields_and_refuses_the_fixed_ones(officer, city):
+    project = make_project(officer, city, budget="1000.00")
+    client = client_for(officer)
+    url = f"{API}projects/{project.pk}/"
+    payload = {key: value for key, value in _project_payload(city).items() if key not in ("branch", "kind")}
+    payload.update(name="暖冬行动（二期）", budget=None, unit="person")  # unit is fixed: not an input, ignored
+    response = client.put(url, payload, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["name"], body["budget"], body["unit"], body["kind"]) == (
+        "暖冬行动（二期）",
+        None,
+        "household",
+        "winter",
+    )
+    response = client.put(url, {**payload, "ends_on": "2000-01-01"}, format="json")
+    assert response.status_code == 400 and "ends_on" in response.json()
+    assert Project.objects.get(pk=project.pk).name == "暖冬行动（二期）"
 
 
 def test_project_list_filters(officer, city, east):
@@ -546,6 +567,10 @@ def test_bank_disbursement_the_caps_and_no_double_aid(district_a, people, funded
     assert response.status_code == 201, response.content
     aid = response.json()
     assert (aid["status"], aid["amount"], aid["has_receipt_scan"]) == ("paid", "300.00", True)
+    assert client.get(f"{API}aid/{aid['id']}/").json()["number"] == aid["number"]
+    assert [
+        row["id"] for row in client.get(f"{API}aid/?project={funded_project.pk}&status=paid").json()["results"]
+    ] == [aid["id"]]
     response = client.post(API + "aid/", {"application": application.pk, "method": "bank", "voucher_number": "V2"},
                            format="json")  # fmt: skip
     assert response.status_code == 400 and "beneficiary" in response.json()
@@ -574,6 +599,61 @@ def test_the_yearly_cap_and_an_application_not_approved(district_a, people, offi
                            format="json")  # fmt: skip
     assert response.status_code == 400 and "application" in response.json()
     assert Aid.objects.count() == 1
+
+
+def test_goods_come_from_the_lots_the_projects_transfer_order_brought_in(
+    district_a, people, officer, city, clerk, finance, campaign, east
+):
+    from donations.services.allocations import allocation_confirm, allocation_plan_register, allocation_register_goods
+    from donations.services.intake import donation_confirm, donation_register
+    from donations.services.warehouse import stock_in_check, stock_movement_confirm
+    from relief.services.projects import project_funding_add
+    from tests.donations.factories import OrganisationDonorFactory, WarehouseFactory
+
+    keeper_a = StaffFactory(branch=city, roles=["warehouse_keeper"])
+    keeper_b = StaffFactory(branch=city, roles=["warehouse_keeper"])
+    warehouse = WarehouseFactory(branch=city)
+    gift = donation_register(
+        by=clerk, branch=city, donor=OrganisationDonorFactory(branch=city), campaign=campaign, kind="in_kind",
+        channel="on_site", received_at=timezone.now() - timedelta(hours=3),
+        items=[{"name": "棉被", "quantity": "10", "unit": "床", "unit_value": "160.00", "value_basis": "invoice"}],
+    )  # fmt: skip
+    lot = donation_confirm(donation=gift, by=finance).items.get()
+    stock_movement_confirm(movement=stock_in_check(by=keeper_a, item=lot, warehouse=warehouse, counted_quantity="10",
+                                                   condition="完好"), by=keeper_b)  # fmt: skip
+    project = make_project(officer, city, name="博爱送温暖", cap_per_project="400")
+    plan = allocation_plan_register(
+        by=clerk, branch=city, document_number="测红〔2026〕9号", title="棉被分配方案", issuing_body="测试市红十字会",
+        issued_on=timezone.localdate(), lines=[{"kind": "in_kind", "campaign": campaign, "recipient": project.recipient,
+                                                "item_name": "棉被", "quantity": "10", "unit": "床"}],
+    )  # fmt: skip
+    order = allocation_register_goods(
+        by=keeper_a, campaign=campaign, recipient=project.recipient, allocated_on=timezone.localdate(),
+        lines=[{"item": lot, "warehouse": warehouse, "quantity": "10"}], plan_line=plan.lines.get(),
+    )  # fmt: skip
+    order = allocation_confirm(allocation=order, by=keeper_b)
+    project_funding_add(by=officer, project=project, allocation=order)
+    project_open(by=officer, project=project)
+    source = order.sources.get()
+    application = approved(project, household(district_a, east, 0), **people, amount="400")
+    client = client_for(district_a)
+    for quantity, field in (("3", "amount"), ("11", "goods[0].quantity"), ("-1", "quantity"), ("1e40", "quantity")):
+        body = {
+            "application": application.pk,
+            "method": "goods",
+            "goods": [{"source": source.pk, "quantity": quantity}],
+        }
+        response = client.post(API + "aid/", body, format="json")
+        assert response.status_code == 400 and field in str(response.json()), (quantity, response.json())
+    assert not Aid.objects.exists()
+    body = {"application": application.pk, "method": "goods", "goods": [{"source": source.pk, "quantity": "2"}]}
+    response = client.post(API + "aid/", body, format="json")
+    assert response.status_code == 201, response.content
+    aid = response.json()
+    assert (aid["amount"], aid["goods_value"], aid["status"]) == ("0.00", "320.00", "paid")
+    assert aid["goods_lines"] == [{"source": source.pk, "quantity": "2.000", "value": "320.00"}]
+    books = client_for(officer).get(f"{API}projects/{project.pk}/books/").json()
+    assert books["is_balanced"] and (books["goods_out"], books["balance"]) == ("320.00", "1280.00")
 
 
 def test_cash_needs_a_second_signature_and_can_be_cancelled_with_a_reason(
