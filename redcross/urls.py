@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/public/", include("donations.api.public_urls")),
     path("api/", include("donations.api.urls")),
     path("api/training/", include("training.api.urls")),
+    path("api/relief/", include("relief.api.urls")),
     path("api/", include(router.urls)),
 ]
 # Media files (receipts, attachments) are never served from a public URL: views check access.

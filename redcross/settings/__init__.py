@@ -401,6 +401,12 @@ SPECTACULAR_SETTINGS = {
         "AudienceEnum": "training.models.Audience",
         "FundingLineEnum": "training.models.FundingLine",
         "SessionStatusEnum": "training.models.SessionStatus",
+        "ReliefProjectKindEnum": "relief.models.ProjectKind",
+        "BeneficiaryKindEnum": "relief.models.BeneficiaryKind",
+        "ApplicationDocumentKindEnum": "relief.models.DocumentKind",
+        "VisitKindEnum": "relief.models.VisitKind",
+        "ApplicationChannelEnum": "relief.models.ApplicationChannel",
+        "DonationChannelEnum": "donations.models.Channel",
     },
 }
 

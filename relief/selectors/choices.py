@@ -19,14 +19,21 @@ def _ancestor_ids(user) -> list[int]:
     return [int(part) for part in branch.path.strip("/").split("/") if part.isdigit()]
 
 
-def projects_taking_applications(user) -> QuerySet[Project]:
-    """Open projects a user may register applications to: the projects of their own branches and
-    those run above them (a city's 博爱送温暖 takes households from every district)."""
-    projects = Project.objects.filter(status=ProjectStatus.OPEN).select_related("branch").order_by("-starts_on", "pk")
+def projects_serving(user) -> QuerySet[Project]:
+    """The projects a user's applications, disbursements and shares may name: those of the user's
+    branches and of the branches above them (a city's 博爱送温暖 takes households from every
+    district). The project pages and endpoints themselves list the user's branches only."""
     ids = visible_branch_ids(user)
     if ids is None:
-        return projects
-    return projects.filter(Q(branch_id__in=list(ids)) | Q(branch_id__in=_ancestor_ids(user)))
+        return Project.objects.all()
+    return Project.objects.filter(Q(branch_id__in=list(ids)) | Q(branch_id__in=_ancestor_ids(user)))
+
+
+def projects_taking_applications(user) -> QuerySet[Project]:
+    """Open projects of ``projects_serving``: those a user may register applications to."""
+    return (
+        projects_serving(user).filter(status=ProjectStatus.OPEN).select_related("branch").order_by("-starts_on", "pk")
+    )
 
 
 def livelihood_projects(user) -> QuerySet[Project]:
