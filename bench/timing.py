@@ -9,8 +9,10 @@ from collections.abc import Callable
 from django.db import connection
 
 
-def db_ms(function: Callable[[], object], repeat: int = 20) -> float:
-    """Database time of ``function``: the sum of its queries' time, median of ``repeat`` runs, in ms."""
+def db_ms(function: Callable[[], object], repeat: int = 20, only: Callable[[str], bool] | None = None) -> float:
+    """Database time of ``function``: the sum of its queries' time, median of ``repeat`` runs, in ms.
+
+    ``only`` keeps the queries whose SQL it accepts (e.g. the lookups of a call that also writes)."""
     timings = []
     for _ in range(repeat):
         spent = [0.0]
@@ -20,7 +22,8 @@ def db_ms(function: Callable[[], object], repeat: int = 20) -> float:
             try:
                 return execute(sql, params, many, context)
             finally:
-                spent[0] += time.perf_counter() - began
+                if only is None or only(sql):
+                    spent[0] += time.perf_counter() - began
 
         with connection.execute_wrapper(wrapper):
             function()

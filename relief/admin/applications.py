@@ -22,8 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.admin.base import ReadOnlyInline, ServiceWrittenAdmin
+from donations.forms.allocations import ReasonForm
 from redcross.admin import render_admin_page, yuan_or_dash
-from redcross.forms import filled_forms, service_errors_to_form
+from redcross.forms import filled_forms, service_error_message, service_errors_to_form
 from redcross.scoping import visible_branch_ids
 from relief.admin.pages import form_page, posted
 from relief.admin.roster import RosterImportAdminMixin
@@ -48,7 +49,7 @@ from relief.models import (
 from relief.selectors.workbench import applications_to_decide, applications_to_review
 from relief.services.aid import aid_disburse, aid_disburse_batch
 from relief.services.applications import (
-    application_decide,
+    application_decide_batch,
     application_document_add,
     application_register,
     application_review,
@@ -57,6 +58,10 @@ from relief.services.applications import (
 from relief.services.beneficiaries import beneficiary_find_or_register, can_see_details
 
 BATCH_TEMPLATE = "admin/relief/application/disburse_batch.html"
+
+REFUSALS_LISTED = 20  # a surge's batch may refuse hundreds: the first ones, then how many more
+LISTED = 50  # the confirmation page names the first applications and how many in all
+DECIDE_TEMPLATE = "admin/relief/application_decide.html"
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -148,17 +153,44 @@ class ApplicationAdmin(RosterImportAdminMixin, ServiceWrittenAdmin):
                          lambda a, r: application_review(by=request.user, application=a, passed=False, reason=r),
                          gettext("已退回 %(n)d 份"))  # fmt: skip
 
+    def _decide(self, request, queryset, *, approve: bool, action: str, title: str, done: str):
+        """The city's decision on the selected applications in one batch (a surge's thousands):
+        ``application_decide_batch`` checks each as ``application_decide`` does, in one transaction."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return render_admin_page(
+                self, request, DECIDE_TEMPLATE, title=title, form=form, listed=list(queryset[:LISTED]),
+                total=queryset.count(), select_across=request.POST.get("select_across") == "1",
+                selected=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME), action=action,
+                action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+            )  # fmt: skip
+        try:
+            result = application_decide_batch(
+                by=request.user, applications=list(queryset.values_list("pk", flat=True)), approve=approve,
+                reason=form.cleaned_data["reason"],
+            )  # fmt: skip
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, service_error_message(exc), messages.ERROR)
+            return None
+        refused = list(result.refused.items())
+        for number, why in refused[:REFUSALS_LISTED]:
+            self.message_user(request, f"{number}: {why}", messages.ERROR)
+        if len(refused) > REFUSALS_LISTED:
+            more = gettext("另有 %(n)d 份未能办理") % {"n": len(refused) - REFUSALS_LISTED}
+            self.message_user(request, more, messages.ERROR)
+        if result.done:
+            self.message_user(request, done % {"n": result.done})
+        return None
+
     @admin.action(description=_("批准（按申请金额或项目限额，须填意见）"))
     def decide_approve(self, request, queryset):
-        return self._act(request, queryset, "decide_approve", gettext("批准"),
-                         lambda a, r: application_decide(by=request.user, application=a, approve=True, reason=r),
-                         gettext("已批准 %(n)d 份"))  # fmt: skip
+        return self._decide(request, queryset, approve=True, action="decide_approve", title=gettext("批准"),
+                            done=gettext("已批准 %(n)d 份"))  # fmt: skip
 
     @admin.action(description=_("不予批准（须填意见）"))
     def decide_reject(self, request, queryset):
-        return self._act(request, queryset, "decide_reject", gettext("不予批准"),
-                         lambda a, r: application_decide(by=request.user, application=a, approve=False, reason=r),
-                         gettext("已不予批准 %(n)d 份"))  # fmt: skip
+        return self._decide(request, queryset, approve=False, action="decide_reject", title=gettext("不予批准"),
+                            done=gettext("已不予批准 %(n)d 份"))  # fmt: skip
 
     # --- the register page ------------------------------------------------------------------
 

@@ -93,7 +93,9 @@ class Aid(TwoPersonConfirmed):
         ]
         indexes = [
             models.Index(fields=["beneficiary", "year"], name="relief_aid_year"),
-            models.Index(fields=["project", "status"], name="relief_aid_project"),
+            # the project's books and lists (project, status), and the public page's households
+            # helped by district read from this index alone (an index-only scan, no register join)
+            models.Index(fields=["project", "status", "purpose", "branch", "beneficiary"], name="relief_aid_helped"),
         ]
 
     def __str__(self) -> str:

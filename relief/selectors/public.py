@@ -1,8 +1,8 @@
 """What the public pages may show of relief: projects, their money and how many were helped.
 
-Counts only, never a beneficiary: the helped figures are grouped by district (the beneficiary's
-branch) and come from paid disbursements (or granted referrals), so nothing personal, not even a
-district with its names, leaves these selectors.
+Counts only, never a beneficiary: the helped figures are grouped by district (the district that
+took the application, the beneficiary's) and come from paid disbursements (or granted referrals),
+so nothing personal, not even a district with its names, leaves these selectors.
 """
 
 from __future__ import annotations
@@ -54,22 +54,26 @@ class DistrictHelped:
 
 def helped_by_district(project: Project) -> list[DistrictHelped]:
     """How many beneficiaries (persons or households, as the project counts them) were helped in
-    each district: paid disbursements, or for a referral project the granted applications."""
+    each district: paid disbursements, or for a referral project the granted applications, by the
+    district that took the application (the beneficiary's, kept on the application and the aid).
+
+    Read from the disbursements alone, without joining the register: with 50,000 households one
+    index-only scan (``relief_aid_helped``) instead of 50,000 lookups of beneficiaries."""
     if project.is_referral:
         rows = (
             Application.objects.filter(
                 project=project, status=ApplicationStatus.FORWARDED, referral_outcome=ReferralOutcome.GRANTED
             )
-            .values("beneficiary__branch")
+            .values("branch")
             .annotate(helped=Count("beneficiary", distinct=True))
         )
     else:
         rows = (
             Aid.objects.filter(project=project, status=AidStatus.PAID, purpose=AidPurpose.AID)
-            .values("beneficiary__branch")
+            .values("branch")
             .annotate(helped=Count("beneficiary", distinct=True))
         )
-    counts = {row["beneficiary__branch"]: row["helped"] for row in rows}
+    counts = {row["branch"]: row["helped"] for row in rows.order_by()}
     branches = Branch.objects.filter(pk__in=counts).only("name", "short_name", "path").order_by("path")
     return [DistrictHelped(branch=branch, helped=counts[branch.pk]) for branch in branches]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,10 +110,6 @@ def _members_clean(members: Iterable[Mapping[str, Any]], head_key: str) -> list[
             raise ValidationError({f"{prefix}.id_number": [_("家庭成员重复：同一身份证号码只能登记一次")]})
         if key:
             seen[key] = index
-            if HouseholdMember.objects.filter(id_key=key).exists():
-                raise ValidationError({f"{prefix}.id_number": [_("此人已是另一受助家庭的成员")]})
-            if Beneficiary.objects.active().filter(id_key=key, kind=BeneficiaryKind.HOUSEHOLD).exists():
-                raise ValidationError({f"{prefix}.id_number": [_("此人已是另一受助家庭的户主")]})
         rows.append(
             HouseholdMember(
                 name=facts.name,
@@ -124,6 +120,27 @@ def _members_clean(members: Iterable[Mapping[str, Any]], head_key: str) -> list[
             )
         )
     return rows
+
+
+def _not_elsewhere(head_key: str, rows: list[HouseholdMember]) -> list[Beneficiary]:
+    """The head in no household as a member, each member in no other household (as member or
+    head): two indexed lookups for the whole household, however many members, on the keyed hashes.
+    Returns the registered persons (not households) whose ID number a member has: suspects."""
+    member_keys = [row.id_key for row in rows if row.id_key]
+    keys = [key for key in (head_key, *member_keys) if key]
+    if not keys:
+        return []
+    taken = set(HouseholdMember.objects.filter(id_key__in=keys).values_list("id_key", flat=True))
+    if head_key in taken:
+        raise ValidationError({"id_number": [_("此人已是另一受助家庭的成员，请以该家庭申请")]})
+    registered = list(Beneficiary.objects.active().filter(id_key__in=member_keys)) if member_keys else []
+    heads = {b.id_key for b in registered if b.kind == BeneficiaryKind.HOUSEHOLD}
+    for index, row in enumerate(rows):
+        if row.id_key and row.id_key in taken:
+            raise ValidationError({f"members[{index}].id_number": [_("此人已是另一受助家庭的成员")]})
+        if row.id_key and row.id_key in heads:
+            raise ValidationError({f"members[{index}].id_number": [_("此人已是另一受助家庭的户主")]})
+    return sorted(registered, key=lambda b: b.pk)
 
 
 def _same_name(beneficiary: Beneficiary, name: str) -> None:
@@ -174,9 +191,8 @@ def beneficiary_find_or_register(
         if existing is not None:
             _same_name(existing, facts.name)
             return BeneficiaryRegistration(beneficiary=existing, created=False)
-        if HouseholdMember.objects.filter(id_key=key).exists():
-            raise ValidationError({"id_number": [_("此人已是另一受助家庭的成员，请以该家庭申请")]})
     member_rows = _members_clean(members, key)
+    member_suspects = _not_elsewhere(key, member_rows)
     beneficiary = Beneficiary(
         kind=kind,
         branch=branch,
@@ -204,7 +220,7 @@ def beneficiary_find_or_register(
                 raise ValidationError({"members": [_("家庭成员已登记在另一受助家庭")]}) from None
             _same_name(existing, facts.name)
             return BeneficiaryRegistration(beneficiary=existing, created=False)
-        duplicates = _flag_duplicates(beneficiary, [m.id_key for m in member_rows if m.id_key])
+        duplicates = _flag_duplicates(beneficiary, member_suspects)
     return BeneficiaryRegistration(beneficiary=beneficiary, created=True, suspected_duplicates=duplicates)
 
 
@@ -226,7 +242,7 @@ def beneficiary_candidates(*, phone_key_value: str, name_birth_key_value: str, i
     return found.order_by("pk")
 
 
-def _flag_duplicates(beneficiary: Beneficiary, member_keys: list[str]) -> tuple[BeneficiaryDuplicate, ...]:
+def _flag_duplicates(beneficiary: Beneficiary, member_suspects: list[Beneficiary]) -> tuple[BeneficiaryDuplicate, ...]:
     flagged = []
     for candidate in beneficiary_candidates(
         phone_key_value=beneficiary.phone_key,
@@ -238,19 +254,23 @@ def _flag_duplicates(beneficiary: Beneficiary, member_keys: list[str]) -> tuple[
         # still suspects, a human decides; the reason says which key matched
         reason = DuplicateReason.PHONE if candidate.phone_key == beneficiary.phone_key else DuplicateReason.NAME_BIRTH
         flagged.append(BeneficiaryDuplicate(beneficiary=beneficiary, candidate=candidate, reason=reason))
-    if member_keys:
-        for candidate in Beneficiary.objects.active().filter(id_key__in=member_keys).exclude(pk=beneficiary.pk):
-            flagged.append(
-                BeneficiaryDuplicate(beneficiary=beneficiary, candidate=candidate, reason=DuplicateReason.MEMBER)
-            )
+    for candidate in member_suspects:  # a registered person whose ID number a new member has
+        flagged.append(
+            BeneficiaryDuplicate(beneficiary=beneficiary, candidate=candidate, reason=DuplicateReason.MEMBER)
+        )
     for duplicate in flagged:
         duplicate.save()
     return tuple(flagged)
 
 
-def open_duplicates(beneficiary: Beneficiary):
+def open_duplicates(beneficiary: Beneficiary | int):
+    return open_duplicates_of([beneficiary.pk if isinstance(beneficiary, Beneficiary) else beneficiary])
+
+
+def open_duplicates_of(beneficiary_ids: Collection[int]):
+    """The open suspicions (either side) of these beneficiaries: one query for a whole batch."""
     return BeneficiaryDuplicate.objects.filter(
-        Q(beneficiary=beneficiary) | Q(candidate=beneficiary), status=DuplicateStatus.OPEN
+        Q(beneficiary_id__in=beneficiary_ids) | Q(candidate_id__in=beneficiary_ids), status=DuplicateStatus.OPEN
     )
 
 
