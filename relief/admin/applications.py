@@ -162,7 +162,7 @@ class ApplicationAdmin(RosterImportAdminMixin, ServiceWrittenAdmin):
                 self, request, DECIDE_TEMPLATE, title=title, form=form, listed=list(queryset[:LISTED]),
                 total=queryset.count(), select_across=request.POST.get("select_across") == "1",
                 selected=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME), action=action,
-                action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+                action_checkbox_name=helpers.ACTION_CHECKBOX_NAME, submit=gettext("确认%(step)s") % {"step": title},
             )  # fmt: skip
         try:
             result = application_decide_batch(
