@@ -3,9 +3,11 @@ on the example in public_lookup_example.py, and its three users (the donor looku
 status lookup, the certificate lookup)."""
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from redcross.models import Person
 from redcross.public_forms import PublicLookupView
@@ -29,6 +31,12 @@ def _example_template(settings):
         ],
     }
     settings.TEMPLATES = [engine]
+
+
+@pytest.fixture
+def client():
+    # a client address of its own: xdist workers share the Redis cache, where the counters live
+    return Client(REMOTE_ADDR=f"10.16.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}")
 
 
 @pytest.fixture
