@@ -6,6 +6,11 @@ decrypts, so a key is rotated by putting a new one first, running
 ``python manage.py rotate_encryption_keys`` and then dropping the old one.
 Encrypted values cannot be searched; ``blind_index`` gives a keyed hash for
 exact-match lookups (e.g. "is this ID number already registered?").
+
+A register of humans that matches records (persons, relief beneficiaries, later the
+three-donations registrants) uses ``keyed_hash`` instead, with a key of its own named by a
+setting (``PERSON_MATCH_KEY``, ``RELIEF_MATCH_KEY``): not the encryption keys, so rotating those
+never breaks matching, and one key per register, so two registers can never be joined on it.
 """
 
 from __future__ import annotations
@@ -79,6 +84,19 @@ def blind_index(value: str) -> str:
     """
     key = hashlib.sha256(b"blind-index:" + _keys()[0]).digest()
     return hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_hash(value: str, *, key_setting: str, kind: str = "") -> str:
+    """HMAC-SHA256 (hex) of ``value``, normalised by the caller, keyed with the register's own key,
+    ``settings.<key_setting>``; "" for no value. ``kind`` separates the keys of one register
+    (``id:…``, ``phone:…``) so that two kinds of value never give the same hash."""
+    if not value:
+        return ""
+    key = getattr(settings, key_setting, "")
+    if not key:
+        raise ImproperlyConfigured(f"{key_setting} is not set")
+    message = f"{kind}:{value}" if kind else value
+    return hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class EncryptedToken(str):

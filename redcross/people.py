@@ -12,17 +12,15 @@ section 6): their apps keep their own registers.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redcross.audit import audit_context
+from redcross.encryption import keyed_hash
 from redcross.models import Branch, DuplicateStatus, Person, PersonDuplicate
 from redcross.scoping import ensure_branch_access
 from redcross.validators import (
@@ -43,20 +41,10 @@ PHONE_AND_NAME = "phone_and_name"
 # --- the keyed hash ------------------------------------------------------------------------
 
 
-def _match_key() -> bytes:
-    key = getattr(settings, "PERSON_MATCH_KEY", "")
-    if not key:
-        raise ImproperlyConfigured("PERSON_MATCH_KEY is not set")
-    return key.encode("utf-8")
-
-
 def person_match_key(id_number: str) -> str:
     """The keyed hash an ID number is matched by: of its normalised form (18 characters, upper-case
     X, full-width digits folded), so every way of typing one number gives one key."""
-    normalised = normalize_cn_id_number(id_number)
-    if not normalised:
-        return ""
-    return hmac.new(_match_key(), normalised.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+    return keyed_hash(normalize_cn_id_number(id_number), key_setting="PERSON_MATCH_KEY")
 
 
 def person_match_keys_recompute() -> int:

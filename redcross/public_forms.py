@@ -17,6 +17,12 @@ A public form is a ``PublicSignupForm`` served by a ``PublicSignupView``; the ke
 An app writes only its form fields and the hooks: ``save(cleaned_data) -> obj`` (raise a
 ``ValidationError`` naming fields for anything wrong, e.g. a duplicate: nothing is written),
 ``consent_subject(obj)``, ``consent_branch(obj)`` and ``management_token(obj)``.
+
+The other public form is a lookup by a number and a private factor (a donor's serial and the last
+digits of the phone, an applicant's number and the end of the ID number, a certificate's number
+and the holder's name): a ``PublicLookupView`` counts every attempt against its limiter and gives
+one answer to every miss. An app writes the form, ``find(cleaned_data)`` (a selector) and, when
+the page is not simply shown again with what was found, ``found(request, obj)``.
 """
 
 from __future__ import annotations
@@ -349,6 +355,55 @@ class PublicManageView(View):
                     return self._page(request, self.get_object(token), message=_("已保存修改。"))
             return self._page(request, obj, change_form=form)
         return self._page(request, obj)
+
+
+class PublicLookupView(View):
+    """A lookup by a number and a private factor: GET shows the form; POST counts one attempt against
+    ``limiter`` (over the limit, the refusal, whatever the answer would be), then shows what
+    ``find`` found, or the form again with ``not_found_message``: one answer for an unknown number
+    and a wrong factor, so the page tells nothing about which numbers exist.
+
+    Set ``form_class`` (its clean methods normalise what people type; a malformed factor is an
+    error on its field, and still counted), ``template_name`` (it gets ``form``, and on a hit what
+    ``found_context`` adds), ``limiter``, ``not_found_message`` and ``noindex`` (False for a page
+    search engines may list, e.g. the donor lookup), and write ``find(cleaned_data) -> obj | None``.
+    Override ``found(request, obj)`` to answer otherwise, e.g. with a redirect to a private page.
+    """
+
+    form_class: type[forms.Form]
+    template_name: str
+    limiter: RateLimiter
+    not_found_message: str
+    noindex: bool = True
+    http_method_names = ["get", "head", "post"]
+
+    def find(self, cleaned_data: dict) -> Any | None:
+        raise NotImplementedError
+
+    def found_context(self, obj: Any) -> dict:
+        return {}
+
+    def found(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        """The page again with an empty form, and what was found."""
+        return render(request, self.template_name, {"form": self.form_class(), **self.found_context(obj)})
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return private_page(noindex=self.noindex)(super().dispatch)(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return render(request, self.template_name, {"form": self.form_class()})
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        refused = self.limiter.refused_attempt(request)
+        if refused is not None:
+            return refused
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            obj = self.find(form.cleaned_data)
+            if obj is not None:
+                return self.found(request, obj)
+            form.add_error(None, self.not_found_message)
+        return render(request, self.template_name, {"form": form})
 
 
 class ConsentManageView(PublicManageView):

@@ -1,4 +1,5 @@
-"""Validators for Chinese identifiers: 居民身份证号码, 统一社会信用代码, phone numbers.
+"""Validators for Chinese identifiers (居民身份证号码, 统一社会信用代码, phone numbers), persons'
+names and birth dates, and the one check of a line of free text (``clean_text``).
 
 Each ``validate_*`` accepts the value as the user typed it (spaces, dashes,
 lower-case x) and raises ``ValidationError`` with a Chinese message and a
@@ -22,6 +23,7 @@ from stdnum.util import clean
 
 __all__ = [
     "CnPhone",
+    "clean_text",
     "cn_id_birth_date",
     "cn_id_sex",
     "fold_full_width",
@@ -267,3 +269,58 @@ def cn_id_sex(number: str) -> Literal["male", "female"] | None:
     if len(number) != 18 or not number[16].isdigit():
         return None
     return "male" if int(number[16]) % 2 else "female"
+
+
+# --- free text ------------------------------------------------------------------------------
+
+TEXT_DEFAULT_LABEL = gettext_lazy("此项")
+TEXT_MESSAGES = {
+    "required": gettext_lazy("请填写%(label)s"),
+    "control_characters": gettext_lazy("%(label)s含有控制字符"),
+    "too_long": gettext_lazy("%(label)s过长（最多 %(n)d 个字符）"),
+    "markup": gettext_lazy("%(label)s不能包含 < 或 > 符号"),
+}
+# control characters (C0, DEL, C1; PostgreSQL cannot even store NUL) and the bidirectional
+# overrides that make a text read otherwise than it is stored; multi-line text keeps \t \n \r
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(
+    value: Any,
+    field: str,
+    max_length: int,
+    *,
+    label: str | None = None,
+    required: bool = False,
+    multiline: bool = True,
+    allow_markup: bool = True,
+) -> str:
+    """A line (or, ``multiline``, a block) of free text as a service stores it: stripped; refused
+    when missing (``required``), with control characters, longer than ``max_length``, or, with
+    ``allow_markup=False`` (text that public pages show), containing ``<`` or ``>``.
+
+    Refusals are a ``ValidationError`` keyed by ``field`` whose message names ``label`` ("此项"
+    when none is given). ``None`` is no text; a whole float (a spreadsheet's number cell) reads
+    as the integer it is. Markup is allowed by default: templates escape it, and imported
+    statements keep what the bank wrote (a formula such as ``=cmd|...`` stays plain text).
+    """
+    if value is None:
+        text = ""
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = _text(value).strip()
+    code = None
+    if not text:
+        code = "required" if required else None
+    elif (_CONTROL_MULTI_LINE if multiline else _CONTROL_SINGLE_LINE).search(text):
+        code = "control_characters"
+    elif len(text) > max_length:
+        code = "too_long"
+    elif not allow_markup and ("<" in text or ">" in text):
+        code = "markup"
+    if code is not None:
+        message = str(TEXT_MESSAGES[code]) % {"label": TEXT_DEFAULT_LABEL if label is None else label, "n": max_length}
+        raise ValidationError({field: [ValidationError(message, code=code)]})
+    return text

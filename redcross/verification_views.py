@@ -13,8 +13,9 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
+from redcross.public_forms import PublicLookupView
 from redcross.ratelimit import RateLimiter, private_page
 from redcross.validators import PERSON_NAME_MAX_LENGTH
 from redcross.verification import (
@@ -80,19 +81,19 @@ class NumberAndNameForm(forms.Form):
     name = forms.CharField(label=_("持证人姓名"), max_length=PERSON_NAME_MAX_LENGTH)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@private_page(noindex=True)
-def verify_lookup(request: HttpRequest) -> HttpResponse:
+class VerifyLookupView(PublicLookupView):
     """Number + the holder's full name: every attempt counts, every miss gets one answer."""
-    if request.method != "POST":
-        return render(request, "verify/lookup.html", {"form": NumberAndNameForm()})
-    refused = VERIFY_LIMITER.refused_attempt(request)
-    if refused is not None:
-        return refused
-    form = NumberAndNameForm(request.POST)
-    if form.is_valid():
-        found = document_by_number_and_name(form.cleaned_data["number"], form.cleaned_data["name"])
-        if found is not None:
-            return _found(request, *found)
-        form.add_error(None, NOT_FOUND_MESSAGE)
-    return render(request, "verify/lookup.html", {"form": form})
+
+    form_class = NumberAndNameForm
+    template_name = "verify/lookup.html"
+    limiter = VERIFY_LIMITER
+    not_found_message = NOT_FOUND_MESSAGE
+
+    def find(self, cleaned_data: dict) -> tuple[VerifiableKind, VerifiableDocument] | None:
+        return document_by_number_and_name(cleaned_data["number"], cleaned_data["name"])
+
+    def found(self, request: HttpRequest, found: tuple[VerifiableKind, VerifiableDocument]) -> HttpResponse:
+        return _found(request, *found)
+
+
+verify_lookup = VerifyLookupView.as_view()

@@ -41,6 +41,7 @@ from donations.services.intake import (
     donation_register_cash_batch,
 )
 from donations.services.refunds import RefundAlreadyRecorded, RefundPaymentNotFound, donation_record_refund
+from redcross import validators
 from redcross.models import Branch
 from redcross.money import YUAN, to_yuan
 
@@ -109,13 +110,6 @@ _BRACKETED = re.compile(r"[（(\[【][^（）()\[\]【】]*[）)\]】]")
 
 # running-balance jumps listed one by one before the rest are only counted
 MAX_BALANCE_WARNINGS = 20
-
-
-# control characters (C0 except newline handling below, DEL, C1) and bidirectional overrides
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 _LOOSE_NUMBER = re.compile(r"[+-]?[0-9][0-9,]*(?:\.[0-9]+)?", flags=re.ASCII)
@@ -646,18 +640,12 @@ def parse_date(value: Any, label: str) -> date | None:
 
 
 def clean_text(value: Any, *, label: str, max_length: int, multiline: bool = False) -> str:
-    """Text as given (formulas such as ``=cmd|...`` stay plain text), refusing control characters."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    pattern = _CONTROL_MULTI_LINE if multiline else _CONTROL_SINGLE_LINE
-    if pattern.search(text):
-        raise RowError(_("%(label)s含有控制字符") % {"label": label})
-    if len(text) > max_length:
-        raise RowError(_("%(label)s过长（最多 %(n)d 个字符）") % {"label": label, "n": max_length})
-    return text
+    """A text cell checked by the kernel's ``clean_text`` (single-line unless ``multiline``); a
+    refusal is the row's error, naming the column's ``label``."""
+    try:
+        return validators.clean_text(value, "text", max_length, label=label, multiline=multiline)
+    except ValidationError as exc:
+        raise RowError(message_of(exc)) from None
 
 
 def check_columns(reader: RowReader) -> None:

@@ -1,5 +1,6 @@
 """What the services accept as a sum of money, a quantity or a line of text, and who may act:
-the checks every write in the donations app starts with, each naming the field it refuses."""
+the checks every write in the donations app starts with, each naming the field it refuses. The
+text check is the kernel's (``redcross.validators.clean_text``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from redcross.money import to_yuan
+from redcross.validators import clean_text
 
 # over 10^10 yuan is a typing error, not a gift
 MAX_DONATION_AMOUNT = Decimal("10000000000.00")
@@ -49,13 +51,6 @@ def require_permission(by, permission: str, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def text_input(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({field: [_("请填写此项")]})
-    if len(text) > max_length:
-        raise ValidationError({field: [_("内容过长（最多 %(n)d 个字符）") % {"n": max_length}]})
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL in text: refuse it here instead of failing in the database
-        raise ValidationError({field: [_("内容含有不允许的空字符")]})
-    return text
+# a line of text: the kernel's one check (strip, required, control characters, length), under
+# the name the other inputs here share
+text_input = clean_text

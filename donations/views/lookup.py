@@ -24,7 +24,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from donations.models import Certificate, Donation, Receipt, ReceiptStatus
 from donations.selectors import donation_public_facts
@@ -36,6 +36,7 @@ from donations.selectors.lookup import (
     valid_receipt,
 )
 from donations.selectors.trace import donation_trace
+from redcross.public_forms import PublicLookupView
 from redcross.ratelimit import RateLimiter, private_page
 from redcross.validators import fold_full_width
 from redcross.verification_views import document_verify_response
@@ -82,23 +83,23 @@ class LookupForm(forms.Form):
         return digits
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@private_page(noindex=False)
-def lookup(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return render(request, "donations/lookup.html", {"form": LookupForm()})
-    refused = LOOKUP_LIMITER.refused_attempt(request)
-    if refused is not None:
-        return refused
-    form = LookupForm(request.POST)
-    if form.is_valid():
-        donation = donation_by_serial_and_phone(
-            serial=form.cleaned_data["serial"], phone_last4=form.cleaned_data["phone_last4"]
-        )
-        if donation is not None:
-            return redirect("donations:donation", token=donation.lookup_token)
-        form.add_error(None, NOT_FOUND_MESSAGE)
-    return render(request, "donations/lookup.html", {"form": form})
+class DonationLookupView(PublicLookupView):
+    """Serial + phone digits (the kernel's ``PublicLookupView``); a hit leads to the token page."""
+
+    form_class = LookupForm
+    template_name = "donations/lookup.html"
+    limiter = LOOKUP_LIMITER
+    not_found_message = NOT_FOUND_MESSAGE
+    noindex = False
+
+    def find(self, cleaned_data: dict) -> Donation | None:
+        return donation_by_serial_and_phone(serial=cleaned_data["serial"], phone_last4=cleaned_data["phone_last4"])
+
+    def found(self, request: HttpRequest, donation: Donation) -> HttpResponse:
+        return redirect("donations:donation", token=donation.lookup_token)
+
+
+lookup = DonationLookupView.as_view()
 
 
 # --- the token page and its PDFs -------------------------------------------------------

@@ -10,7 +10,7 @@ from redcross.models.core import (
     User,
     WorkerHeartbeat,
 )
-from redcross.models.people import DuplicateStatus, Person, PersonDuplicate, Sex
+from redcross.models.people import DuplicateStatus, MaskedIdentity, Person, PersonDuplicate, Sex
 
 __all__ = [
     "Branch",
@@ -20,6 +20,7 @@ __all__ = [
     "ConsentText",
     "DuplicateStatus",
     "GrassrootsKind",
+    "MaskedIdentity",
     "NumberSequence",
     "Person",
     "PersonDuplicate",

@@ -21,13 +21,42 @@ class Sex(models.TextChoices):
     FEMALE = "female", _("女")
 
 
+class MaskedIdentity(models.Model):
+    """What a register of humans shows of one (``Person``, a relief ``Beneficiary``, later a
+    three-donations registrant): the name, phone and ID number masked with the one pattern of
+    ``redcross.masking``, and a ``str`` that names no one.
+
+    Declares no column: each register declares its own ``name``, ``phone`` and ``id_number`` (an
+    ``EncryptedTextField``) with its own labels, and its own keyed hash of the ID number
+    (``redcross.encryption.keyed_hash`` with the register's own key setting).
+    """
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.masked_name}（#{self.pk}）" if self.pk else self.masked_name
+
+    @property
+    def masked_name(self) -> str:
+        return mask_person_name(self.name)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
 class PersonQuerySet(models.QuerySet):
     def active(self) -> PersonQuerySet:
         """Persons not merged into another: the ones matching, lists and new relations use."""
         return self.filter(merged_into__isnull=True)
 
 
-class Person(models.Model):
+class Person(MaskedIdentity):
     """A human who takes part in the branch's work: trainee, instructor, later volunteer and member,
     so that a volunteer's first-aid certificate and membership are facts about the same person.
 
@@ -95,21 +124,6 @@ class Person(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["phone", "name"], name="person_phone_name")]
-
-    def __str__(self) -> str:
-        return f"{self.masked_name}（#{self.pk}）" if self.pk else self.masked_name
-
-    @property
-    def masked_name(self) -> str:
-        return mask_person_name(self.name)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
 
 
 class DuplicateStatus(models.TextChoices):

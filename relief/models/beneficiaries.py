@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from redcross.encryption import EncryptedTextField
-from redcross.masking import mask_id_number, mask_person_name, mask_phone
+from redcross.masking import mask_person_name
+from redcross.models import MaskedIdentity, Sex
 
 
 class BeneficiaryKind(models.TextChoices):
@@ -29,7 +30,7 @@ class BeneficiaryQuerySet(models.QuerySet):
         return self.filter(merged_into__isnull=True)
 
 
-class Beneficiary(models.Model):
+class Beneficiary(MaskedIdentity):
     """A person helped, or a household (its head named here, its members below)."""
 
     kind = models.CharField(_("类型"), max_length=10, choices=BeneficiaryKind.choices)
@@ -40,7 +41,7 @@ class Beneficiary(models.Model):
     id_number = EncryptedTextField(_("身份证号码"), blank=True)
     phone = EncryptedTextField(_("联系电话"), blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    sex = models.CharField(_("性别"), max_length=8, choices=[("male", _("男")), ("female", _("女"))], blank=True)
+    sex = models.CharField(_("性别"), max_length=8, choices=Sex.choices, blank=True)
     address = EncryptedTextField(_("住址"), blank=True)
     # sensitive details (PIPL art. 28): encrypted, shown only to relief roles
     illness = EncryptedTextField(_("疾病情况"), blank=True)
@@ -85,21 +86,6 @@ class Beneficiary(models.Model):
                 fields=["name_birth_key"], name="relief_benef_namebirth_key", condition=~models.Q(name_birth_key="")
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.masked_name}（#{self.pk}）" if self.pk else self.masked_name
-
-    @property
-    def masked_name(self) -> str:
-        return mask_person_name(self.name)
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
-
-    @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
 
     @property
     def is_minor(self) -> bool:

@@ -12,20 +12,18 @@ One lookup per key, each on an index: no ID number is ever decrypted to match.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from redcross.audit import audit_context
+from redcross.encryption import keyed_hash
 from redcross.models import Branch
 from redcross.people import person_facts_clean
 from redcross.scoping import ensure_branch_access
@@ -46,18 +44,9 @@ SENSITIVE_PERMISSION = "relief.see_beneficiary_details"
 # --- the keyed hashes -----------------------------------------------------------------------
 
 
-def _key() -> bytes:
-    key = getattr(settings, "RELIEF_MATCH_KEY", "")
-    if not key:
-        raise ImproperlyConfigured("RELIEF_MATCH_KEY is not set")
-    return key.encode("utf-8")
-
-
 def relief_match_key(kind: str, value: str) -> str:
     """HMAC-SHA256 of ``kind:value`` with the relief register's own key; "" for no value."""
-    if not value:
-        return ""
-    return hmac.new(_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(value, key_setting="RELIEF_MATCH_KEY", kind=kind)
 
 
 def id_key(id_number: str) -> str:

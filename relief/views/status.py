@@ -1,8 +1,9 @@
 """The applicant's status lookup (/relief/status/): application number + last six characters of
 the ID number → the status and its dates, nothing else.
 
-An unknown number and a wrong ID ending get one answer; every lookup counts against a per-client
-limit (``RELIEF_STATUS_LIMIT`` per ``RELIEF_STATUS_WINDOW_SECONDS``). Nothing is logged.
+The kernel's ``PublicLookupView``: an unknown number and a wrong ID ending get one answer; every
+lookup counts against a per-client limit (``RELIEF_STATUS_LIMIT`` per
+``RELIEF_STATUS_WINDOW_SECONDS``). Nothing is logged.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
 
-from redcross.ratelimit import RateLimiter, private_page
+from redcross.public_forms import PublicLookupView
+from redcross.ratelimit import RateLimiter
 from redcross.validators import fold_full_width
 from relief.models import Application, ApplicationStatus
 from relief.selectors.public import application_by_number_and_id6, application_paid_on
@@ -62,21 +61,17 @@ def _steps(application: Application) -> list[tuple[str, object]]:
     return steps
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@private_page(noindex=True)
-def status_lookup(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return render(request, "relief/status.html", {"form": StatusForm()})
-    refused = STATUS_LIMITER.refused_attempt(request)
-    if refused is not None:
-        return refused
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        application = application_by_number_and_id6(
-            number=form.cleaned_data["number"], id_last6=form.cleaned_data["id_last6"]
-        )
-        if application is not None:
-            context = {"form": StatusForm(), "application": application, "steps": _steps(application)}
-            return render(request, "relief/status.html", context)
-        form.add_error(None, NOT_FOUND_MESSAGE)
-    return render(request, "relief/status.html", {"form": form})
+class StatusLookupView(PublicLookupView):
+    form_class = StatusForm
+    template_name = "relief/status.html"
+    limiter = STATUS_LIMITER
+    not_found_message = NOT_FOUND_MESSAGE
+
+    def find(self, cleaned_data: dict) -> Application | None:
+        return application_by_number_and_id6(number=cleaned_data["number"], id_last6=cleaned_data["id_last6"])
+
+    def found_context(self, application: Application) -> dict:
+        return {"application": application, "steps": _steps(application)}
+
+
+status_lookup = StatusLookupView.as_view()

@@ -94,3 +94,46 @@ def test_field_stores_ciphertext_and_rotation_moves_rows_to_the_new_key(keys):
     finally:
         with connection.schema_editor() as editor:
             editor.delete_model(Sensitive)
+
+
+# --- keyed_hash: a register's own keyed hash for matching ---------------------------------------
+
+PERSON_KEY = "person-register-key-of-at-least-32-characters"
+RELIEF_KEY = "relief-register-key-of-at-least-32-characters"
+
+
+def test_keyed_hash_is_an_hmac_with_the_register_s_own_key(settings):
+    import hashlib
+    import hmac
+
+    from redcross.encryption import keyed_hash
+
+    settings.PERSON_MATCH_KEY, settings.RELIEF_MATCH_KEY = PERSON_KEY, RELIEF_KEY
+    number = "11010519491231002X"
+    assert keyed_hash(number, key_setting="PERSON_MATCH_KEY") == (
+        hmac.new(PERSON_KEY.encode(), number.encode(), hashlib.sha256).hexdigest()
+    )
+    assert keyed_hash(number, key_setting="RELIEF_MATCH_KEY", kind="id") == (
+        hmac.new(RELIEF_KEY.encode(), f"id:{number}".encode(), hashlib.sha256).hexdigest()
+    )
+    # two registers never share a hash of the same number; nor do two kinds of one register
+    assert keyed_hash(number, key_setting="PERSON_MATCH_KEY") != keyed_hash(number, key_setting="RELIEF_MATCH_KEY")
+    assert keyed_hash(number, key_setting="RELIEF_MATCH_KEY", kind="id") != keyed_hash(
+        number, key_setting="RELIEF_MATCH_KEY", kind="phone"
+    )
+    # nor the encryption keys' blind index: rotating those must not break matching
+    assert keyed_hash(number, key_setting="PERSON_MATCH_KEY") != blind_index(number)
+    assert keyed_hash("张三", key_setting="PERSON_MATCH_KEY")  # any text hashes; no ASCII assumed
+
+
+def test_keyed_hash_of_nothing_is_empty_and_a_missing_key_is_a_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from redcross.encryption import keyed_hash
+
+    settings.RELIEF_MATCH_KEY = ""
+    assert keyed_hash("", key_setting="RELIEF_MATCH_KEY") == ""  # nothing to match, no key needed
+    with pytest.raises(ImproperlyConfigured, match="RELIEF_MATCH_KEY"):
+        keyed_hash("13912345678", key_setting="RELIEF_MATCH_KEY", kind="phone")
+    with pytest.raises(ImproperlyConfigured, match="NO_SUCH_KEY"):
+        keyed_hash("x", key_setting="NO_SUCH_KEY")

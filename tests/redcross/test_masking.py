@@ -213,3 +213,24 @@ def test_mask_id_number_with_markup_and_long_input():
     masked = mask_id_number("A" * LONG)
     assert len(masked) == LONG
     assert masked == "A" + "*" * (LONG - 3) + "AA"
+
+
+# --- MaskedIdentity: what every register of humans shows of one -------------------------------
+
+
+def test_registers_of_humans_show_them_masked_through_one_base():
+    from redcross.models import MaskedIdentity, Person
+    from relief.models import Beneficiary
+
+    for model in (Person, Beneficiary):
+        assert issubclass(model, MaskedIdentity), model
+        record = model(name="欧阳娜娜", phone="13912345678", id_number="11010519491231002X")
+        assert record.masked_name == "欧阳**"
+        assert record.masked_phone == "139****5678"
+        assert record.masked_id_number == mask_id_number("11010519491231002X")
+        assert "11010519491231002X" not in record.masked_id_number
+        assert str(record) == "欧阳**"  # unsaved: no number yet
+        record.pk = 7
+        assert str(record) == "欧阳**（#7）"
+    # the base adds no column: each register keeps its own (and its own keyed hash)
+    assert [field.name for field in MaskedIdentity._meta.fields] == []

@@ -318,3 +318,63 @@ def test_person_names_and_birth_dates():
     for bad in (datetime.date.today() + datetime.timedelta(days=1), datetime.date(1899, 12, 31)):
         with pytest.raises(ValidationError):
             validate_birth_date(bad)
+
+
+# --- clean_text: the one check of free text ---------------------------------------------------
+
+
+def _refusal(value, **options) -> tuple[str, str, str]:
+    """(field, code, message) of the one error ``clean_text`` raises."""
+    from redcross.validators import clean_text
+
+    options = {"field": "note", "max_length": 10, **options}
+    with pytest.raises(ValidationError) as caught:
+        clean_text(value, **options)
+    ((field, errors),) = caught.value.error_dict.items()
+    (error,) = errors
+    return field, error.code, error.messages[0]
+
+
+def test_clean_text_strips_and_keeps_text_as_typed():
+    from redcross.validators import clean_text
+
+    assert clean_text("  第一行\n第二行\t ", "note", 20) == "第一行\n第二行"
+    assert clean_text(None, "note", 20) == ""
+    assert clean_text("", "note", 20) == ""
+    assert clean_text(3.0, "note", 20) == "3"  # a spreadsheet's number cell
+    assert clean_text(12, "note", 20) == "12"
+    assert clean_text("收入<1000元", "note", 20) == "收入<1000元"  # templates escape markup
+    assert clean_text("=cmd|' /C calc'!A0", "note", 20) == "=cmd|' /C calc'!A0"  # stays plain text
+    assert clean_text("一" * 10, "note", 10) == "一" * 10
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "code", "message"),
+    [
+        ("  ", {"required": True}, "required", "请填写此项"),
+        (None, {"required": True, "label": "取消原因"}, "required", "请填写取消原因"),
+        ("一" * 11, {}, "too_long", "此项过长（最多 10 个字符）"),
+        ("一" * 11, {"label": "备注"}, "too_long", "备注过长（最多 10 个字符）"),
+        ("a\x00b", {"label": "备注"}, "control_characters", "备注含有控制字符"),
+        ("a\u202eb", {}, "control_characters", "此项含有控制字符"),  # a bidirectional override
+        ("a\x85b", {}, "control_characters", "此项含有控制字符"),  # C1
+        ("a\nb", {"multiline": False, "label": "流水号"}, "control_characters", "流水号含有控制字符"),
+        ("<script>", {"allow_markup": False}, "markup", "此项不能包含 < 或 > 符号"),
+        ("a > b", {"allow_markup": False, "label": "地点"}, "markup", "地点不能包含 < 或 > 符号"),
+    ],
+)
+def test_clean_text_refuses_with_an_error_on_the_field_naming_its_label(value, options, code, message):
+    assert _refusal(value, **options) == ("note", code, message)
+
+
+def test_clean_text_reports_control_characters_before_length():
+    # an import row names the worse fault: a control character, however long the cell
+    assert _refusal("\x07" * 50)[1] == "control_characters"
+
+
+def test_clean_text_errors_are_keyed_for_forms_and_the_api():
+    from redcross.validators import clean_text
+
+    with pytest.raises(ValidationError) as caught:
+        clean_text("x" * 300, "lines[2].unit", 20, label="单位")
+    assert caught.value.message_dict == {"lines[2].unit": ["单位过长（最多 20 个字符）"]}

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.scoping import ensure_branch_access
+from redcross.validators import clean_text
 from training.models import Aed, AedAccess, AedCheck, AedCheckResult, AedStatus, EquipmentBatch, EquipmentKind
 from training.selectors.aeds import parse_coordinate
-from training.services.equipment import clean_text
 
 # OpenStreetMap's opening_hours syntax uses these characters ("24/7", "Mo-Fr 08:00-18:00; Sa 09:00-12:00")
 OPENING_HOURS = re.compile(r"[A-Za-z0-9 ,:;/+\-]{1,120}", flags=re.ASCII)
@@ -50,17 +50,23 @@ def _clean(values: dict, *, by) -> dict:
     ensure_branch_access(by, branch)
     clean = {
         "branch": branch,
-        "place": clean_text(values.get("place", ""), field="place", max_length=120, required=True),
-        "address": clean_text(values.get("address", ""), field="address", max_length=200, required=True),
-        "location_detail": clean_text(values.get("location_detail", ""), field="location_detail", max_length=200),
-        "level": clean_text(values.get("level", ""), field="level", max_length=10),
+        "place": clean_text(values.get("place", ""), field="place", max_length=120, required=True, allow_markup=False),
+        "address": clean_text(
+            values.get("address", ""), field="address", max_length=200, required=True, allow_markup=False
+        ),
+        "location_detail": clean_text(
+            values.get("location_detail", ""), field="location_detail", max_length=200, allow_markup=False
+        ),
+        "level": clean_text(values.get("level", ""), field="level", max_length=10, allow_markup=False),
         "latitude": parse_coordinate(values.get("latitude"), field="latitude", limit=90),
         "longitude": parse_coordinate(values.get("longitude"), field="longitude", limit=180),
         "indoor": bool(values.get("indoor", True)),
-        "operator": clean_text(values.get("operator", ""), field="operator", max_length=120),
-        "model_name": clean_text(values.get("model_name", ""), field="model_name", max_length=120),
-        "serial_number": clean_text(values.get("serial_number", ""), field="serial_number", max_length=60),
-        "note": clean_text(values.get("note", ""), field="note", max_length=2000),
+        "operator": clean_text(values.get("operator", ""), field="operator", max_length=120, allow_markup=False),
+        "model_name": clean_text(values.get("model_name", ""), field="model_name", max_length=120, allow_markup=False),
+        "serial_number": clean_text(
+            values.get("serial_number", ""), field="serial_number", max_length=60, allow_markup=False
+        ),
+        "note": clean_text(values.get("note", ""), field="note", max_length=2000, allow_markup=False),
     }
     access = values.get("access") or AedAccess.YES
     if access not in AedAccess.values:
@@ -148,7 +154,7 @@ def aed_check_record(
         result=result,
         battery_expires_on=battery,
         pads_expires_on=pads,
-        note=clean_text(note, field="note", max_length=2000),
+        note=clean_text(note, field="note", max_length=2000, allow_markup=False),
     )
     aed.last_checked_on, aed.last_checked_by = day, by
     if battery:
@@ -174,7 +180,9 @@ def aed_remove(*, aed: Aed, by, note: str = "") -> Aed:
     ensure_branch_access(by, aed.branch_id)
     aed.status = AedStatus.REMOVED
     if note:
-        aed.note = (aed.note + "\n" if aed.note else "") + clean_text(note, field="note", max_length=500)
+        aed.note = (aed.note + "\n" if aed.note else "") + clean_text(
+            note, field="note", max_length=500, allow_markup=False
+        )
     with audit_context(user=by, reason="aed_remove"):
         aed.save(update_fields=["status", "note"])
     return aed

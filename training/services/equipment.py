@@ -22,6 +22,7 @@ from redcross.models import Branch
 from redcross.money import to_yuan
 from redcross.scoping import ensure_branch_access
 from redcross.uploads import validate_evidence_file
+from redcross.validators import clean_text
 from training.models import (
     EquipmentBatch,
     EquipmentDistribution,
@@ -48,17 +49,6 @@ def _quantity(value, *, field: str) -> int:
     if not 1 <= number <= MAX_QUANTITY:
         raise ValidationError({field: [_("数量应在 1 到 %(max)s 之间") % {"max": f"{MAX_QUANTITY:,}"}]})
     return number
-
-
-def clean_text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: [_("此项为必填项")]})
-    if len(value) > max_length:
-        raise ValidationError({field: [_("最多 %(n)d 个字") % {"n": max_length}]})
-    if "<" in value or ">" in value:
-        raise ValidationError({field: [_("不能包含 < 或 > 符号")]})
-    return value
 
 
 def _date(value, *, field: str) -> datetime.date:
@@ -121,10 +111,10 @@ def equipment_batch_register(
         purchased_on=_date(purchased_on, field="purchased_on"),
         funding_line=funding_line,
         funding=funding,
-        model_name=clean_text(model_name, field="model_name", max_length=120),
+        model_name=clean_text(model_name, field="model_name", max_length=120, allow_markup=False),
         unit_price=price,
-        supplier=clean_text(supplier, field="supplier", max_length=120),
-        note=clean_text(note, field="note", max_length=2000),
+        supplier=clean_text(supplier, field="supplier", max_length=120, allow_markup=False),
+        note=clean_text(note, field="note", max_length=2000, allow_markup=False),
         recorded_by=by,
     )
     with audit_context(user=by, reason="equipment_batch_register"):
@@ -165,7 +155,7 @@ def equipment_site_save(
             raise ValidationError({"demonstration_since": [_("只有学校可以命名为红十字示范校")]})
         if not 1990 <= demonstration_since <= timezone.localdate().year:
             raise ValidationError({"demonstration_since": [_("年份应在 1990 年到今年之间")]})
-    name = clean_text(name, field="name", max_length=120, required=True)
+    name = clean_text(name, field="name", max_length=120, required=True, allow_markup=False)
     duplicate = EquipmentSite.objects.filter(branch=branch, name=name)
     if site is not None:
         duplicate = duplicate.exclude(pk=site.pk)
@@ -173,11 +163,11 @@ def equipment_site_save(
         raise ValidationError({"name": [_("本组织已登记同名单位“%(name)s”") % {"name": name}]})
     site = site or EquipmentSite()
     site.branch, site.name, site.kind = branch, name, kind
-    site.address = clean_text(address, field="address", max_length=200)
+    site.address = clean_text(address, field="address", max_length=200, allow_markup=False)
     site.demonstration_since = demonstration_since
-    site.contact_name = clean_text(contact_name, field="contact_name", max_length=50)
-    site.contact_phone = clean_text(contact_phone, field="contact_phone", max_length=40)
-    site.note = clean_text(note, field="note", max_length=2000)
+    site.contact_name = clean_text(contact_name, field="contact_name", max_length=50, allow_markup=False)
+    site.contact_phone = clean_text(contact_phone, field="contact_phone", max_length=40, allow_markup=False)
+    site.note = clean_text(note, field="note", max_length=2000, allow_markup=False)
     with audit_context(user=by, reason="equipment_site_save"):
         site.save()
     return site
@@ -200,8 +190,10 @@ def equipment_distribute(
     ensure_branch_access(by, site.branch_id)
     count = _quantity(quantity, field="quantity")
     day = _date(distributed_on, field="distributed_on")
-    received_by = clean_text(received_by_name, field="received_by_name", max_length=50, required=True)
-    note = clean_text(note, field="note", max_length=2000)
+    received_by = clean_text(
+        received_by_name, field="received_by_name", max_length=50, required=True, allow_markup=False
+    )
+    note = clean_text(note, field="note", max_length=2000, allow_markup=False)
     if receipt_scan:
         _check_file(receipt_scan, field="receipt_scan")
     locked = EquipmentBatch.objects.select_for_update().get(pk=batch.pk)

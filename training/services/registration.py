@@ -23,6 +23,7 @@ from redcross.consent import consent_withdraw
 from redcross.models import ConsentMethod, ConsentRecord, Person
 from redcross.people import person_update
 from redcross.scoping import ensure_branch_access
+from redcross.validators import clean_text
 from training.conf import waitlist_limit
 from training.models import Registration, RegistrationStatus, Session, SessionStatus
 from training.models.registration import ACTIVE
@@ -135,9 +136,7 @@ def registration_cancel(*, registration: Registration, by=None, reason: str = ""
         return registration
     if by is None and session.starts_at <= timezone.now():
         raise ValidationError({"registration": [_("本期培训已开始，不能在线取消；如有需要，请联系主办单位")]})
-    reason = (reason or "").strip()
-    if len(reason) > 200:
-        raise ValidationError({"reason": [_("取消原因不能超过 200 个字")]})
+    reason = clean_text(reason, "reason", 200, label=_("取消原因"))
     held_seat = registration.status == RegistrationStatus.REGISTERED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at, registration.cancelled_by, registration.cancel_reason = timezone.now(), by, reason

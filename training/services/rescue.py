@@ -20,8 +20,8 @@ from redcross.audit import audit_context
 from redcross.consent import consent_give, consent_text_current, has_consent
 from redcross.models import Branch, ConsentRecord, Person
 from redcross.scoping import ensure_branch_access
+from redcross.validators import clean_text
 from training.models import RESCUE_CASE_PURPOSE, Certificate, RescueCase, RescueCaseStatus, Session
-from training.services.equipment import clean_text
 
 # what must never reach a public story: a mobile number, an ID number, a house number
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
@@ -30,7 +30,7 @@ _HOUSE_NUMBER = re.compile(r"\d+\s*(号楼|号院|单元|室|号)")
 
 
 def _public_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
-    text = clean_text(value, field=field, max_length=max_length, required=required)
+    text = clean_text(value, field=field, max_length=max_length, required=required, allow_markup=False)
     if _PHONE.search(text) or _ID_NUMBER.search(text):
         raise ValidationError({field: [_("公开内容不能包含电话号码或身份证号码")]})
     if _HOUSE_NUMBER.search(text):
