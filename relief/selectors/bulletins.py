@@ -108,12 +108,16 @@ def relief_usage_lines(bulletin: Bulletin) -> UsageLines | None:
     totals["total"] = totals["cash"] + totals["goods_value"]
     for key in ("cash", "goods_value", "total"):
         totals[key] = _money(totals[key])
-    note = _(
-        "期内各救助项目向受助人（户）发放的资金和物资，现金发放经第二人签字后计入；"
-        "以前期间发放、复核较晚而未公告的一并列入。只列人数和金额，不列受助人信息。"
-    )
-    if bulletin.campaign_id is not None:
-        note = _("本活动拨付资助的救助项目。") + note
+    if bulletin.campaign_id is None:
+        note = _(
+            "期内各救助项目向受助人（户）发放的资金和物资，现金发放经第二人签字后计入；"
+            "以前期间发放、复核较晚而未公告的一并列入。只列人数和金额，不列受助人信息。"
+        )
+    else:  # one sentence each, so the page can translate the note as published
+        note = _(
+            "本活动拨付资助的救助项目期内向受助人（户）发放的资金和物资，现金发放经第二人签字后计入；"
+            "以前期间发放、复核较晚而未公告的一并列入。只列人数和金额，不列受助人信息。"
+        )
     return UsageLines(
         title=_("人道救助发放（按项目）"),
         columns=_columns(),
