@@ -270,3 +270,12 @@ def test_the_project_page_reads_one_query_for_its_bulletins_however_many(
     _publish(publisher, city, start=today, campaign=campaign)
     assert len(project_bulletins(funded_project)) == 2
     assert count() == none  # the list is one query, with or without bulletins
+
+
+def test_the_publisher_reviews_the_relief_lines_before_publishing(client, publisher, city, funded_project, helped):
+    today = timezone.localdate()
+    draft = bulletin_draft(branch=city, kind="usage", period_start=today, period_end=today, by=publisher)
+    client.force_login(publisher)
+    page = client.get(reverse("admin:donations_bulletin_publish", args=[draft.pk])).content.decode()
+    assert "人道救助发放（按项目）" in page and funded_project.name in page
+    assert SECRETS["names"][0] not in page and SECRETS["illness"] not in page
