@@ -9,12 +9,17 @@ class ReliefConfig(AppConfig):
     def ready(self) -> None:
         # the beat entry names the relief books task, which must be registered in every process
         from donations.selectors.trace import register_trace_outcome
+        from donations.services.bulletins.compose import register_usage_lines
         from redcross.navigation import PublicSection, register_public_section
         from relief import tasks  # noqa: F401
+        from relief.selectors.bulletins import relief_usage_lines
         from relief.selectors.public import project_trace_outcomes
+        from relief.services.bulletins import bulletin_aids_record
 
         # a donor's trace ends at the project its allocation funded: "helped 195 households"
         register_trace_outcome("relief", project_trace_outcomes)
+        # a usage announcement lists each project's disbursements in its period: counts and totals
+        register_usage_lines("relief", relief_usage_lines, bulletin_aids_record)
 
         register_public_section(
             PublicSection(

@@ -3,7 +3,9 @@ a few hundred households (paid in one bank batch; a few still waiting for review
 caught, one application rejected), a 天使计划 medical project for children with a referral to the
 小天使基金, a 阳光助学 student-aid project, and a 博爱家园 livelihood village with its shares and
 dividends. Every yuan comes from directed gifts to the project in the demo campaign, paid out by
-confirmed allocations (拨付) to the project's own recipient unit. The consent text of the online
+confirmed allocations (拨付) to the project's own recipient unit; the campaign's usage announcement
+(使用公告) of today publishes those allocations and each project's disbursements (counts and totals),
+and the project pages link to it. The consent text of the online
 application form is published. All people, numbers and places are invented. Idempotent: skipped
 once the projects exist. Every write goes through the services.
 """
@@ -104,14 +106,16 @@ def seed(stdout) -> None:
         stdout.write("relief: skipped (needs the demo branches, staff accounts and campaign)")
         return
     _consent_text(users["officer"], CONSENT_PURPOSE)
+    context = _Context(stdout, city, campaign, users, districts, staff)
     if Project.objects.filter(name=WINTER).exists():
         stdout.write("relief: demo data already present")
+        context.announce()  # a database seeded before announcements listed relief gets one too
         return
-    context = _Context(stdout, city, campaign, users, districts, staff)
     context.winter()
     context.medical()
     context.student()
     context.livelihood()
+    context.announce()
     from relief.services.books import relief_books_check_all
 
     checks = relief_books_check_all()
@@ -336,3 +340,29 @@ class _Context:
             voucher_number="ZZ2026-BAJY-001",
         )  # fmt: skip
         self.stdout.write("relief: 博爱家园, 12 households with shares and this year's dividends")
+
+    # --- the usage announcement ---
+    def announce(self) -> None:
+        """The campaign's usage announcement of today: the projects' funding allocations (made
+        after the campaign's last announcement, so published now as 补充公告) and each project's
+        disbursements as counts and totals."""
+        from django.core.exceptions import ValidationError
+
+        from donations.services.bulletins.compose import bulletin_draft
+        from donations.services.bulletins.publish import bulletin_publish
+        from relief.models import BulletinAid
+
+        if BulletinAid.objects.exists():
+            return
+        try:
+            draft = bulletin_draft(
+                branch=self.city, kind="usage", period_start=self.today, period_end=self.today,
+                campaign=self.campaign, by=self.clerk,
+            )  # fmt: skip
+        except ValidationError:  # today's announcement of the campaign exists already
+            self.stdout.write("relief: no usage announcement published (today's exists already)")
+            return
+        bulletin = bulletin_publish(bulletin=draft, by=self.reviewer)
+        lines = next((t for t in bulletin.content.get("usage_lines", []) if t["key"] == "relief"), {"rows": []})
+        count = len(lines["rows"])
+        self.stdout.write(f"relief: {bulletin.number_label} published with {count} projects' disbursements")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from donations.forms.bulletins import BulletinChangeForm, BulletinDraftForm
 from donations.models import Bulletin, BulletinStatus, Campaign, DisclosureReminder
-from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines, period_display
+from donations.selectors.disclosure import DeadlineStatus, campaign_deadlines, period_display, usage_tables
 from donations.services.bulletins.compose import bulletin_draft, bulletin_edit_draft
 from donations.services.bulletins.publish import bulletin_public_path, bulletin_publish
 from redcross.admin import (
@@ -223,6 +223,7 @@ class BulletinAdmin(BranchScopedAdmin):
             period=period_display(bulletin.period_start, bulletin.period_end),
             totals=bulletin.content.get("totals", {}),
             rows=bulletin.content.get("rows", [])[:50],
+            usage_tables=usage_tables(bulletin.content),  # what other apps add (relief disbursements)
             original=bulletin,
         )
 

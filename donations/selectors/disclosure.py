@@ -338,6 +338,7 @@ __all__ = [
     "neighbour_bulletins",
     "public_bulletin",
     "published_bulletins",
+    "usage_tables",
 ]
 
 
@@ -347,3 +348,54 @@ def period_display(start: date, end: date) -> str:
     if start == end:
         return date_format(start, day)
     return _("%(start)s至%(end)s") % {"start": date_format(start, day), "end": date_format(end, day)}
+
+
+# --- what registered apps added to a usage announcement ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageCell:
+    value: object
+    kind: str = "text"  # text, int or money (a string with two places, as published)
+    url: str = ""
+    header: str = ""  # the column's (for the phone layout's labels)
+
+
+@dataclass(frozen=True)
+class UsageTable:
+    title: str
+    note: str
+    headers: list[str]
+    rows: list[list[UsageCell]]
+    totals: list[UsageCell]
+
+
+def usage_tables(content: dict) -> list[UsageTable]:
+    """The tables of ``content["usage_lines"]`` (e.g. relief disbursements per project) as cells
+    for the page and the PDF; read from the published content only."""
+    tables = []
+    for table in content.get("usage_lines") or []:
+        columns = [
+            (column.get("key", ""), str(column.get("header", "")), column.get("type", "text"))
+            for column in table.get("columns", [])
+        ]
+        rows = []
+        for row in table.get("rows", []):
+            cells = [UsageCell(row.get(key), kind, header=header) for key, header, kind in columns]
+            if cells and row.get("url"):
+                cells[0] = UsageCell(cells[0].value, cells[0].kind, str(row["url"]), cells[0].header)
+            rows.append(cells)
+        given = table.get("totals") or {}
+        totals = [UsageCell(given.get(key), kind) for key, _header, kind in columns]
+        if totals and totals[0].value is None:
+            totals[0] = UsageCell(_("合计"))
+        tables.append(
+            UsageTable(
+                title=str(table.get("title", "")),
+                note=str(table.get("note", "")),
+                headers=[header for _key, header, _kind in columns],
+                rows=rows,
+                totals=totals,
+            )
+        )
+    return tables

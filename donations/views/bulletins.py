@@ -29,6 +29,7 @@ from donations.selectors.disclosure import (
     period_display,
     public_bulletin,
     published_bulletins,
+    usage_tables,
 )
 from donations.selectors.honor_roll import filter_choices
 from donations.services.bulletins.compose import canonical_json
@@ -117,6 +118,7 @@ def bulletin_detail(request: HttpRequest, code: str, kind: str, number: int) -> 
         "following": following,
         "pdf_ready": pdf_ready,
         "is_receipt": bulletin.kind == BulletinKind.RECEIPT,
+        "usage_tables": usage_tables(content),
     }
     response = render(request, "disclosure/bulletin.html", context)
     if cacheable:

@@ -19,6 +19,7 @@ from relief.models.beneficiaries import (
     DuplicateStatus,
     HouseholdMember,
 )
+from relief.models.bulletins import BulletinAid
 from relief.models.projects import (
     VISIT_REQUIRED_KINDS,
     AidUnit,
@@ -44,6 +45,7 @@ __all__ = [
     "BeneficiaryDuplicate",
     "BeneficiaryKind",
     "BooksCheck",
+    "BulletinAid",
     "DocumentKind",
     "DuplicateReason",
     "DuplicateStatus",

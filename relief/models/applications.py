@@ -81,6 +81,7 @@ class Application(models.Model):
     referral_outcome = models.CharField(_("转介结果"), max_length=10, choices=ReferralOutcome.choices, blank=True)
     referral_amount = MoneyField(_("实施机构资助金额（元）"), null=True, blank=True)
     referral_note = models.CharField(_("转介结果说明"), max_length=500, blank=True)
+    referral_outcome_at = models.DateTimeField(_("转介结果登记时间"), null=True, blank=True, editable=False)
     management_token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
 
     history = HistoricalRecords(excluded_fields=["management_token"])

@@ -11,10 +11,11 @@ import hmac
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from donations.models import Bulletin, BulletinAllocation, BulletinKind, BulletinStatus
 from donations.selectors.trace import TraceOutcome
 from redcross.models import Branch
 from relief.models import (
@@ -24,6 +25,7 @@ from relief.models import (
     AidUnit,
     Application,
     ApplicationStatus,
+    BulletinAid,
     Project,
     ProjectFunding,
     ProjectStatus,
@@ -93,6 +95,29 @@ def dividends_paid(project: Project) -> dict:
         .order_by("-year")
     )
     return {row["year"]: (row["households"], row["total"]) for row in rows}
+
+
+def project_bulletins(project: Project, *, limit: int = 50) -> list[Bulletin]:
+    """The published usage announcements (使用公告) that published this project's funding (an
+    allocation to its recipient unit) or counted its disbursements, newest first; one query, without
+    their content."""
+    published = Q(Exists(BulletinAid.objects.filter(bulletin=OuterRef("pk"), aid__project=project)))
+    if project.recipient_id is not None:
+        published |= Q(
+            Exists(
+                BulletinAllocation.objects.filter(
+                    bulletin=OuterRef("pk"), allocation__recipient_id=project.recipient_id
+                )
+            )
+        )
+    bulletins = (
+        Bulletin.objects.filter(published, status=BulletinStatus.PUBLISHED, kind=BulletinKind.USAGE)
+        .select_related("branch")
+        .only("pk", "kind", "number", "title", "period_start", "period_end", "published_at", "branch__code",
+              "branch__name")
+        .order_by("-published_at", "-id")
+    )  # fmt: skip
+    return list(bulletins[:limit])
 
 
 # --- the applicant's status lookup -------------------------------------------------------------

@@ -344,6 +344,7 @@ def application_referral_outcome(
         money_input(amount, "amount", allow_none=True) if outcome == ReferralOutcome.GRANTED else None
     )
     application.referral_note = text_input(note, "note", 500)
+    application.referral_outcome_at = timezone.now()  # the reports count outcomes by when they were recorded
     with audit_context(user=by, reason="relief_referral_outcome"):
-        application.save(update_fields=["referral_outcome", "referral_amount", "referral_note"])
+        application.save(update_fields=["referral_outcome", "referral_amount", "referral_note", "referral_outcome_at"])
     return application

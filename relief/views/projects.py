@@ -1,7 +1,8 @@
 """Public relief project pages (mounted at /relief/): the project list and a project's page.
 
-Purpose, period, status, funds in and out and how many were helped in each district: counts
-only (kept in the cache for 30 seconds). Nothing of a beneficiary is read here (relief/selectors/public.py).
+Purpose, period, status, funds in and out, how many were helped in each district (counts only,
+kept in the cache for 30 seconds), and the usage announcements (使用公告) that published its
+funding or its disbursements. Nothing of a beneficiary is read here (relief/selectors/public.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from redcross.cache import cached_or_refreshed
-from relief.selectors.public import dividends_paid, helped_by_district, public_project, public_projects
+from relief.selectors.public import (
+    dividends_paid,
+    helped_by_district,
+    project_bulletins,
+    public_project,
+    public_projects,
+)
 
 
 @require_safe
@@ -33,5 +40,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "districts": districts,
         "helped": sum(row.helped for row in districts),
         "dividends": sorted(dividends_paid(project).items(), reverse=True),
+        # the usage announcements that published its funding or its disbursements
+        "bulletins": project_bulletins(project),
     }
     return render(request, "relief/project.html", context)

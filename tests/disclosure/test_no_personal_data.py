@@ -110,6 +110,9 @@ def sensitive_strings() -> set[str]:
         found |= {member.name, member.id_number}
     for application in Application.objects.all():
         found |= {application.number, application.situation, application.management_token}
+    from relief.models import Aid
+
+    found |= set(Aid.objects.values_list("number", flat=True))  # a disbursement is never listed by itself
     return {value for value in found if value and len(value) >= 2}
 
 
@@ -153,6 +156,11 @@ def crawl(client, start: list[str], limit: int = 400) -> dict[str, str]:
 
 def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     training_pages = [f"/verify/{c.verification_code}/" for c in TrainingCertificate.objects.issued_here()]
+    # the demo's usage announcement that lists the relief projects' disbursements (counts and totals)
+    from donations.models import Bulletin
+
+    relief_bulletin = Bulletin.objects.get(content__has_key="usage_lines")
+    relief_bulletin_page = f"/disclosure/bulletins/{relief_bulletin.branch.code}/usage/{relief_bulletin.number}/"
     pages = crawl(
         client,
         [*training_pages, "/verify/",
@@ -161,7 +169,7 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
          "/api/public/campaigns/", "/api/public/allocations/", "/api/public/bulletins/",
          "/training/", "/training/calendar.ics",
          "/training/aeds/", "/training/aeds/?lat=30.26&lng=120.16", "/training/aeds.geojson",
-         "/relief/", "/relief/status/"],
+         "/relief/", "/relief/status/", relief_bulletin_page, f"{relief_bulletin_page}content.json"],
     )  # fmt: skip
     assert len(pages) > 40  # the walk reached donation pages, campaign pages and API details
     assert any(url.startswith("/disclosure/donations/") for url in pages)
@@ -178,6 +186,12 @@ def test_no_public_page_or_endpoint_shows_personal_data(client, demo):
     # the relief projects, their pages and the online application forms
     assert sum(url.startswith("/relief/projects/") and url.endswith("/apply/") for url in pages) >= 3
     assert sum(url.startswith("/relief/projects/") and url[-2].isdigit() for url in pages) >= 5
+    # the announcement lists the projects' disbursements, and the project pages link to it
+    assert "人道救助发放（按项目）" in pages[relief_bulletin_page]
+    assert '"usage_lines"' in pages[f"{relief_bulletin_page}content.json"]
+    assert any(
+        url.startswith("/relief/projects/") and f'href="{relief_bulletin_page}"' in body for url, body in pages.items()
+    )
     secrets = sensitive_strings()
     from relief.models import Beneficiary
 

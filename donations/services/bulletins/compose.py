@@ -9,6 +9,12 @@ recomputes them from the ledgers, public fields only:
 - a usage announcement (使用公告) lists the confirmed allocations of the branch (and campaign) made
   (``allocated_on``) in the period: serial, date, recipient unit, what was sent, plan document.
 
+A usage announcement also carries what registered apps add (``register_usage_lines``): a relief
+project's disbursements in the period as counts and totals per project, never a person. The
+donations app imports none of those apps; their tables go into ``content["usage_lines"]`` (hashed
+with the rest, only when there is something to list) and each app records on publication what it
+counted.
+
 Rows confirmed late (received or allocated before the period, within
 ``BULLETIN_LATE_LOOKBACK_DAYS``, default 92, and never listed in a published bulletin of the
 branch) are listed too, marked ``late`` (补充公示), so a gift confirmed after its day's bulletin was
@@ -24,7 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -90,7 +97,8 @@ def period_label(start: date, end: date) -> str:
     return _cn_date(start) if start == end else f"{_cn_date(start)}至{_cn_date(end)}"
 
 
-def _lookback_days() -> int:
+def lookback_days() -> int:
+    """How far back a row confirmed late is still published (补充公示), in days."""
     return int(getattr(settings, "BULLETIN_LATE_LOOKBACK_DAYS", 92))
 
 
@@ -115,7 +123,7 @@ def bulletin_donations(*, branch: Branch | int, start: date, end: date, campaign
     return donations.filter(
         Q(received_at__gte=day_start(start), received_at__lt=day_start(end + timedelta(days=1)))
         | (
-            Q(received_at__gte=day_start(start - timedelta(days=_lookback_days())), received_at__lt=day_start(start))
+            Q(received_at__gte=day_start(start - timedelta(days=lookback_days())), received_at__lt=day_start(start))
             & ~Exists(listed)
         )
     )
@@ -132,7 +140,7 @@ def bulletin_allocations(*, branch: Branch | int, start: date, end: date, campai
     )
     return allocations.filter(
         Q(allocated_on__gte=start, allocated_on__lte=end)
-        | (Q(allocated_on__gte=start - timedelta(days=_lookback_days()), allocated_on__lt=start) & ~Exists(listed))
+        | (Q(allocated_on__gte=start - timedelta(days=lookback_days()), allocated_on__lt=start) & ~Exists(listed))
     )
 
 
@@ -254,6 +262,69 @@ def _usage_rows(allocations: QuerySet[Allocation], start: date) -> tuple[list[di
     return rows, totals, ids
 
 
+# --- what other apps add to a usage announcement ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageLines:
+    """A registered app's table in a usage announcement: counts and totals, never a person.
+
+    ``columns`` are (key, header, type) with type ``text``, ``int`` or ``money``; each row holds
+    those keys (money as a string with two places, as the rest of the content) and may hold a
+    public ``url``, which the first column links to; ``ids`` is what the table counted, handed
+    back to the app's recorder when the announcement is published.
+    """
+
+    title: str
+    columns: list[tuple[str, str, str]]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    ids: list[int] = field(default_factory=list)
+    note: str = ""
+
+    def content(self, key: str) -> dict[str, Any]:
+        return {
+            "key": key,
+            "title": self.title,
+            "note": self.note,
+            "columns": [{"key": k, "header": header, "type": kind} for k, header, kind in self.columns],
+            "rows": self.rows,
+            "totals": self.totals,
+        }
+
+
+UsageLinesProvider = Callable[[Bulletin], "UsageLines | None"]
+UsageRecorder = Callable[[Bulletin, list[int]], None]
+_USAGE_PROVIDERS: dict[str, tuple[UsageLinesProvider, UsageRecorder]] = {}
+
+
+def register_usage_lines(key: str, provider: UsageLinesProvider, record: UsageRecorder) -> None:
+    """Add (or, under the same key, replace) what an app adds to usage announcements. Called from
+    the app's ``ready()``: ``provider(bulletin)`` returns its table for the bulletin's branch,
+    campaign and period (None or no rows: nothing), ``record(bulletin, ids)`` runs in the
+    publishing transaction."""
+    _USAGE_PROVIDERS[key] = (provider, record)
+
+
+def usage_lines(bulletin: Bulletin) -> dict[str, UsageLines]:
+    """Every registered app's table for this usage announcement (none for a receipt bulletin)."""
+    if bulletin.kind != BulletinKind.USAGE:
+        return {}
+    found: dict[str, UsageLines] = {}
+    with translation.override(settings.LANGUAGE_CODE):  # the published text is Chinese, whoever publishes
+        for key, (provider, _record) in sorted(_USAGE_PROVIDERS.items()):
+            lines = provider(bulletin)
+            if lines is not None and lines.rows:
+                found[key] = lines
+    return found
+
+
+def usage_lines_record(bulletin: Bulletin, found: dict[str, UsageLines]) -> None:
+    for key, lines in found.items():
+        _provider, record = _USAGE_PROVIDERS[key]
+        record(bulletin, lines.ids)
+
+
 def bulletin_rows(bulletin: Bulletin) -> tuple[list[dict], dict, list[int]]:
     scope = {
         "branch": bulletin.branch_id,
@@ -267,7 +338,9 @@ def bulletin_rows(bulletin: Bulletin) -> tuple[list[dict], dict, list[int]]:
         return _usage_rows(bulletin_allocations(**scope), bulletin.period_start)
 
 
-def bulletin_content(bulletin: Bulletin, rows: list[dict], totals: dict) -> dict[str, Any]:
+def bulletin_content(
+    bulletin: Bulletin, rows: list[dict], totals: dict, extra: dict[str, UsageLines] | None = None
+) -> dict[str, Any]:
     branch = bulletin.branch
     campaign = bulletin.campaign
     with translation.override(settings.LANGUAGE_CODE):
@@ -286,6 +359,8 @@ def bulletin_content(bulletin: Bulletin, rows: list[dict], totals: dict) -> dict
         "previous_hash": bulletin.previous_hash or None,
         "rows": rows,
         "totals": totals,
+        # only when an app adds something: the content (and hash) of other bulletins stay as they were
+        **({"usage_lines": [lines.content(key) for key, lines in extra.items()]} if extra else {}),
     }
 
 
@@ -374,7 +449,7 @@ def bulletin_draft(
         drafted_by=by,
     )
     rows, totals, _ids = bulletin_rows(bulletin)
-    bulletin.content = bulletin_content(bulletin, rows, totals)
+    bulletin.content = bulletin_content(bulletin, rows, totals, usage_lines(bulletin))
     try:
         with transaction.atomic(), audit_context(user=by, reason="bulletin_draft"):
             bulletin.save()

@@ -33,6 +33,8 @@ from donations.services.bulletins.compose import (
     content_sha256,
     local_iso_time,
     published_overlap,
+    usage_lines,
+    usage_lines_record,
 )
 from redcross.audit import audit_context
 from redcross.documents import document_pdf_request, document_render_pdf
@@ -89,7 +91,8 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     bulletin.published_by = by
     bulletin.status = BulletinStatus.PUBLISHED
     rows, totals, ids = bulletin_rows(bulletin)
-    bulletin.content = bulletin_content(bulletin, rows, totals)
+    extra = usage_lines(bulletin)  # what registered apps add (a relief project's disbursements)
+    bulletin.content = bulletin_content(bulletin, rows, totals, extra)
     bulletin.content_hash = content_sha256(bulletin.content)
     with audit_context(user=by, reason="bulletin_publish"):
         bulletin.save()
@@ -101,6 +104,7 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
         BulletinAllocation.objects.bulk_create(
             (BulletinAllocation(bulletin=bulletin, allocation_id=pk) for pk in ids), batch_size=5000
         )
+    usage_lines_record(bulletin, extra)
     document_pdf_request(document=bulletin)
     return bulletin
 
@@ -285,6 +289,7 @@ def bulletin_public_path(bulletin: Bulletin, name: str = "disclosure:bulletin") 
 
 def bulletin_pdf_bytes(bulletin: Bulletin) -> bytes:
     """The bulletin's PDF from its published content; stores nothing."""
+    from donations.selectors.disclosure import usage_tables
     from redcross.pdf import qr_code_data_uri, render_pdf
 
     detail_url = settings.PUBLIC_BASE_URL + bulletin_public_path(bulletin)
@@ -303,6 +308,7 @@ def bulletin_pdf_bytes(bulletin: Bulletin) -> bytes:
                 "rows": rows if len(rows) <= limit else [],
                 "rows_omitted": len(rows) if len(rows) > limit else 0,
                 "totals": content.get("totals", {}),
+                "usage_tables": usage_tables(content),
                 "branch_name": content.get("branch", {}).get("name", ""),
                 "detail_url": detail_url,
                 "json_url": settings.PUBLIC_BASE_URL + bulletin_public_path(bulletin, "disclosure:bulletin_json"),
