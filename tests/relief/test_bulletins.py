@@ -279,3 +279,23 @@ def test_the_publisher_reviews_the_relief_lines_before_publishing(client, publis
     page = client.get(reverse("admin:donations_bulletin_publish", args=[draft.pk])).content.decode()
     assert "人道救助发放（按项目）" in page and funded_project.name in page
     assert SECRETS["names"][0] not in page and SECRETS["illness"] not in page
+
+
+def test_the_beat_drafts_an_announcement_for_a_period_with_disbursements_and_no_allocation(
+    city, funded_project, helped, campaign, settings
+):
+    # the funding was allocated (and announced) long ago; last week only the households were paid
+    from donations.models import Allocation, Bulletin
+    from donations.services.bulletins.schedule import bulletins_draft_due
+    from relief.models import Aid
+
+    settings.BULLETIN_REGULAR_PERIOD = "weekly"
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())  # this Monday's run drafts last week
+    Allocation.objects.filter(relief_funding__project=funded_project).update(allocated_on=today - timedelta(days=200))
+    Aid.objects.filter(pk__in=[aid.pk for aid in helped]).update(disbursed_on=monday - timedelta(days=3))
+    drafted = bulletins_draft_due(today=monday)
+    usage = [b for b in drafted if b.kind == "usage" and b.campaign_id == campaign.pk]
+    assert len(usage) == 1 and _relief(usage[0].content)["totals"]["count"] == 2
+    assert bulletins_draft_due(today=monday) == []  # twice drafts nothing more
+    assert Bulletin.objects.filter(kind="usage").count() == 1

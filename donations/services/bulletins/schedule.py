@@ -25,7 +25,13 @@ from donations.models import (
     DisclosureReminder,
     Donation,
 )
-from donations.services.bulletins.compose import bulletin_allocations, bulletin_donations, bulletin_draft, day_start
+from donations.services.bulletins.compose import (
+    bulletin_allocations,
+    bulletin_donations,
+    bulletin_draft,
+    day_start,
+    usage_lines,
+)
 from redcross.models import Branch
 
 logger = logging.getLogger(__name__)
@@ -72,11 +78,21 @@ def _draft_once(*, branch: Branch, kind: str, campaign: Campaign, start: date, e
         return None
 
 
+def _usage_to_announce(*, branch: Branch, start: date, end: date, campaign: Campaign) -> bool:
+    """Allocations confirmed in the period, or what a registered app adds to a usage announcement
+    (a relief project's disbursements paid for by the campaign's allocations of earlier periods)."""
+    if bulletin_allocations(branch=branch, start=start, end=end, campaign=campaign).exists():
+        return True
+    probe = Bulletin(branch=branch, kind=BulletinKind.USAGE, campaign=campaign, period_start=start, period_end=end)
+    return bool(usage_lines(probe))
+
+
 def bulletins_draft_due(*, today: date | None = None) -> list[Bulletin]:
     """Drafts what is due ``today`` for every campaign still running (open or paused).
 
     Emergency campaigns: a receipt bulletin for yesterday every day, and a usage announcement for
-    yesterday when allocations were confirmed. Other campaigns: weekly or monthly
+    yesterday when allocations were confirmed or aid paid for by the campaign was given (a registered
+    app's usage lines). Other campaigns: weekly or monthly
     (``BULLETIN_REGULAR_PERIOD``), each kind only when there is something to list. The campaign's
     branch drafts; another branch that took gifts or made allocations for it drafts its own.
     Running it twice drafts nothing more.
@@ -119,7 +135,7 @@ def bulletins_draft_due(*, today: date | None = None) -> list[Bulletin]:
                 made = _draft_once(kind=BulletinKind.RECEIPT, **scope)
                 if made is not None:
                     drafted.append(made)
-            if bulletin_allocations(**scope).exists():
+            if _usage_to_announce(**scope):
                 made = _draft_once(kind=BulletinKind.USAGE, **scope)
                 if made is not None:
                     drafted.append(made)
