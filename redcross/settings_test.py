@@ -3,6 +3,7 @@
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -34,6 +35,15 @@ if not REDIS_URL:
 else:
     CACHES = {**CACHES}
     CACHES["default"] = {**CACHES["default"], "KEY_PREFIX": "redcross-test"}
+    # a test's cache.clear() empties the whole Redis database: each pytest-xdist worker (gw0, gw1…)
+    # gets its own, counting down from the one given (db 15, 14, …), so workers never wipe each
+    # other's rate-limit counters or cached figures
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if _worker.startswith("gw") and _worker[2:].isdigit():
+        _url = urlsplit(REDIS_URL)
+        _db = int(_url.path.strip("/") or 0)
+        _path = f"/{(_db - int(_worker[2:])) % 16}"
+        CACHES["default"]["LOCATION"] = urlunsplit(_url._replace(path=_path))
 # tasks run in the test process unless a test starts a real worker
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
