@@ -52,7 +52,7 @@ from relief.services.applications import application_register
 from relief.services.beneficiaries import beneficiary_find_or_register
 
 ROSTER_SHEET = "救助对象花名册"
-MAX_ROSTER_ROWS = 2000  # one upload must finish inside the web server's timeout (docs/relief.md)
+MAX_ROSTER_ROWS = 1000  # one upload must finish inside the web server's 30-second timeout (docs/relief.md)
 
 KINDS = {"家庭": BeneficiaryKind.HOUSEHOLD, "个人": BeneficiaryKind.PERSON}
 SEXES = {"男": "male", "女": "female"}
