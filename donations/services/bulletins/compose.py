@@ -59,6 +59,7 @@ from donations.models import (
 from redcross.audit import audit_context
 from redcross.models import Branch
 from redcross.scoping import ensure_branch_access
+from redcross.validators import clean_text
 
 CONTENT_FORMAT = 1
 ZERO = Decimal("0.00")
@@ -374,15 +375,6 @@ def _default_title(branch: Branch, kind: str, campaign: Campaign | None, start: 
     return f"{scope}{kind_label}（{period_label(start, end)}）"[:200]
 
 
-def _check_text(value: str, field_name: str, max_length: int, *, required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError({field_name: [_("此项必填")]})
-    if len(text) > max_length:
-        raise ValidationError({field_name: [_("最多 %(n)d 个字") % {"n": max_length}]})
-    return text
-
-
 def published_overlap(*, branch_id: int, kind: str, campaign_id: int | None, start: date, end: date, exclude=None):
     """A published bulletin of the same branch, kind and scope whose period overlaps this one."""
     overlapping = Bulletin.objects.filter(
@@ -444,8 +436,9 @@ def bulletin_draft(
         campaign=campaign,
         period_start=period_start,
         period_end=period_end,
-        title=_check_text(title, "title", 200) or _default_title(branch, kind, campaign, period_start, period_end),
-        errata=_check_text(errata, "errata", 10000),
+        title=clean_text(title, "title", 200, multiline=False)
+        or _default_title(branch, kind, campaign, period_start, period_end),
+        errata=clean_text(errata, "errata", 10000),
         drafted_by=by,
     )
     rows, totals, _ids = bulletin_rows(bulletin)
@@ -469,10 +462,10 @@ def bulletin_edit_draft(*, bulletin: Bulletin, by, title: str | None = None, err
         raise ValidationError({"status": [_("已发布的公示不能修改；更正请在以后的公示中发布勘误")]})
     changed = []
     if title is not None:
-        bulletin.title = _check_text(title, "title", 200, required=True)
+        bulletin.title = clean_text(title, "title", 200, required=True, multiline=False)
         changed.append("title")
     if errata is not None:
-        bulletin.errata = _check_text(errata, "errata", 10000)
+        bulletin.errata = clean_text(errata, "errata", 10000)
         changed.append("errata")
     if changed:
         bulletin.content = {**bulletin.content, "title": bulletin.title, "errata": bulletin.errata}
