@@ -418,6 +418,11 @@ class ApplicationDocumentAdmin(ServiceWrittenAdmin):
     def has_module_permission(self, request):
         return False  # reached from the application's page
 
+    def file_view(self, request, object_id: int, field: str):
+        if not can_see_details(request.user):  # diagnoses and income proofs: relief roles only
+            raise PermissionDenied
+        return super().file_view(request, object_id, field)
+
 
 @admin.register(Visit)
 class VisitAdmin(ServiceWrittenAdmin):

@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -43,6 +43,7 @@ from relief.services.applications import (
     application_review,
     visit_record,
 )
+from relief.services.beneficiaries import can_see_details
 
 
 class ApplicationDocumentSerializer(serializers.ModelSerializer):
@@ -199,6 +200,8 @@ class ApplicationViewSet(
         document = self.get_object().documents.filter(pk=document_id).first()
         if document is None:
             raise NotFound
+        if not can_see_details(request.user):  # diagnoses and income proofs: relief roles only
+            raise PermissionDenied()
         return stored_file_download(document.file)
 
     @extend_schema(request=ReliefVisitInput, responses={201: ReliefVisitSerializer})

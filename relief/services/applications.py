@@ -322,7 +322,7 @@ def application_decide_batch(
         done = [a for group in decided.values() for a in group]
         # an UPDATE skips the history signal: the rows' history in bulk too (who and why)
         Application.history.bulk_history_create(
-            done, default_user=by, default_change_reason="relief_application_decide", default_date=now
+            done, default_user=by, default_change_reason="relief_application_decide", default_date=now, update=True
         )
     return DecisionBatchResult(done=len(done), refused=refused)
 

@@ -26,7 +26,7 @@ from redcross.audit import audit_context
 from redcross.encryption import keyed_hash
 from redcross.models import Branch
 from redcross.people import person_facts_clean
-from redcross.scoping import ensure_branch_access
+from redcross.scoping import can_access_branch, ensure_branch_access
 from redcross.validators import normalize_cn_id_number, normalize_cn_phone, normalize_person_name
 from relief.models import (
     Beneficiary,
@@ -132,6 +132,14 @@ def _not_elsewhere(head_key: str, rows: list[HouseholdMember]) -> list[Beneficia
     return sorted(registered, key=lambda b: b.pk)
 
 
+def _in_reach(by, beneficiary: Beneficiary) -> None:
+    """A staff member gets back a registered beneficiary of their own branches only: one of another
+    district is refused on the ID number (the same person cannot be registered twice, and its
+    record is not theirs to read); the city, which sees every district, gets it."""
+    if by is not None and not can_access_branch(by, beneficiary.branch_id):
+        raise ValidationError({"id_number": [_("此身份证号码已在其他区县登记为受助人，请联系市红十字会救助工作人员")]})
+
+
 def _same_name(beneficiary: Beneficiary, name: str) -> None:
     if "".join(beneficiary.name.split()).casefold() != "".join(name.split()).casefold():
         raise ValidationError({"id_number": [_("身份证号码已登记在另一姓名下，请核对")]})
@@ -179,6 +187,7 @@ def beneficiary_find_or_register(
         existing = Beneficiary.objects.active().filter(id_key=key).first()
         if existing is not None:
             _same_name(existing, facts.name)
+            _in_reach(by, existing)
             return BeneficiaryRegistration(beneficiary=existing, created=False)
     member_rows = _members_clean(members, key)
     member_suspects = _not_elsewhere(key, member_rows)
@@ -208,6 +217,7 @@ def beneficiary_find_or_register(
             if existing is None:
                 raise ValidationError({"members": [_("家庭成员已登记在另一受助家庭")]}) from None
             _same_name(existing, facts.name)
+            _in_reach(by, existing)
             return BeneficiaryRegistration(beneficiary=existing, created=False)
         duplicates = _flag_duplicates(beneficiary, member_suspects)
     return BeneficiaryRegistration(beneficiary=beneficiary, created=True, suspected_duplicates=duplicates)

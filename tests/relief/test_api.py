@@ -403,6 +403,10 @@ def test_an_application_from_registration_to_the_city_decision(
     assert ApplicationDocument.objects.count() == 1
     download = registrar.get(f"{url}documents/{response_id(registrar, url)}/")
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    # diagnoses and income proofs: relief roles only, not leadership who may read the application
+    leadership = client_for(StaffFactory(branch=funded_project.branch, roles=["leadership"]))
+    assert leadership.get(url).status_code == 200
+    assert leadership.get(f"{url}documents/{response_id(registrar, url)}/").status_code == 403
 
     visit = {"kind": "assessment", "visited_on": timezone.localdate().isoformat(), "findings": "属实，房屋漏风"}
     assert registrar.post(url + "visits/", visit, format="json").status_code == 201
@@ -428,6 +432,14 @@ def test_an_application_from_registration_to_the_city_decision(
     assert response.status_code == 400 and "status" in response.json()
     history = Application.history.filter(id=application["id"]).values_list("history_user_id", flat=True)
     assert {district_a.pk, district_b.pk, officer.pk} <= set(history)
+
+
+def test_an_id_number_registered_in_another_district_is_refused_on_the_field(district_a, west_staff, east, branch_tree):
+    taken = household(west_staff, branch_tree["west"], 5)
+    payload = {"branch": east.pk, "kind": "household", "name": taken.name, "id_number": taken.id_number}
+    response = client_for(district_a).post(API + "beneficiaries/", payload, format="json")
+    assert response.status_code == 400 and "其他区县" in str(response.json()["id_number"])
+    assert Beneficiary.objects.count() == 1
 
 
 def response_id(client, url) -> int:

@@ -54,6 +54,7 @@ def test_the_batch_decides_each_by_the_rules_and_lists_the_refused(
         latest = application.history.first()
         assert latest.status == "approved" and latest.history_user == officer
         assert latest.history_change_reason == "relief_application_decide"
+        assert latest.history_type == "~"  # a change of the application, not its creation
     capped.refresh_from_db()
     assert capped.approved_amount == funded_project.cap_per_project
     for application, status in ((waiting, "submitted"), (suspected, "reviewed"), (own, "reviewed")):
