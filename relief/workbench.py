@@ -1,5 +1,6 @@
 """The relief app's lines on the staff workbench (``redcross.workbench``): the review queues of
-suspected duplicate beneficiaries and of applications, and cash waiting for its second signature."""
+suspected duplicate beneficiaries and of applications, approved applications waiting to be paid,
+and cash waiting for its second signature."""
 
 from __future__ import annotations
 
@@ -54,6 +55,17 @@ register_todo(
         url=lambda: _changelist("application", queue="decide"),
         group=RELIEF,
         order=230,
+    )
+)
+register_todo(
+    TodoLine(
+        key="relief.applications_to_disburse",
+        title=_("已批准待发放的救助申请"),
+        permission="relief.add_aid",
+        count=_count(waiting.applications_to_disburse),
+        url=lambda: _changelist("application", queue="disburse"),
+        group=RELIEF,
+        order=235,
     )
 )
 register_todo(

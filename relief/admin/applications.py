@@ -46,7 +46,7 @@ from relief.models import (
     Project,
     Visit,
 )
-from relief.selectors.workbench import applications_to_decide, applications_to_review
+from relief.selectors.workbench import applications_to_decide, applications_to_disburse, applications_to_review
 from relief.services.aid import aid_disburse, aid_disburse_batch
 from relief.services.applications import (
     application_decide_batch,
@@ -69,7 +69,7 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return (("review", _("待区县初审")), ("decide", _("待市级审批")))
+        return (("review", _("待区县初审")), ("decide", _("待市级审批")), ("disburse", _("已批准待发放")))
 
     def queryset(self, request, queryset):
         ids = visible_branch_ids(request.user)
@@ -77,6 +77,8 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.filter(pk__in=applications_to_review(branch_ids=ids).values("pk"))
         if self.value() == "decide":
             return queryset.filter(pk__in=applications_to_decide(branch_ids=ids).values("pk"))
+        if self.value() == "disburse":
+            return queryset.filter(pk__in=applications_to_disburse(branch_ids=ids).values("pk"))
         return queryset
 
 

@@ -34,7 +34,7 @@ from relief.models import (
     Visit,
     VisitKind,
 )
-from relief.selectors.workbench import applications_to_decide, applications_to_review
+from relief.selectors.workbench import applications_to_decide, applications_to_disburse, applications_to_review
 from relief.services.applications import (
     application_decide,
     application_document_add,
@@ -127,7 +127,7 @@ class ApplicationFilter(filters.FilterSet):
     district = filters.NumberFilter(field_name="branch", label=_("受理区县组织"))
     queue = filters.ChoiceFilter(
         method="in_queue",
-        choices=[("review", _("待区县初审")), ("decide", _("待市级审批"))],
+        choices=[("review", _("待区县初审")), ("decide", _("待市级审批")), ("disburse", _("已批准待发放"))],
         label=_("待办（与工作台相同）"),
     )
 
@@ -137,7 +137,11 @@ class ApplicationFilter(filters.FilterSet):
 
     def in_queue(self, queryset, name, value):
         ids = visible_branch_ids(self.request.user)
-        selector = applications_to_review if value == "review" else applications_to_decide
+        selector = {
+            "review": applications_to_review,
+            "decide": applications_to_decide,
+            "disburse": applications_to_disburse,
+        }[value]
         return queryset.filter(pk__in=selector(branch_ids=ids).values("pk"))
 
 

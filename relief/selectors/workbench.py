@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from redcross.scoping import within_branch_ids
 from relief.models import (
@@ -32,6 +32,13 @@ def applications_to_review(*, branch_ids: BranchIds) -> QuerySet[Application]:
 def applications_to_decide(*, branch_ids: BranchIds) -> QuerySet[Application]:
     rows = Application.objects.filter(status=ApplicationStatus.REVIEWED)
     return within_branch_ids(rows, branch_ids)
+
+
+def applications_to_disburse(*, branch_ids: BranchIds) -> QuerySet[Application]:
+    """Approved applications of projects that pay (not referrals) with no live disbursement yet."""
+    live = Aid.objects.filter(application=OuterRef("pk")).exclude(status=AidStatus.CANCELLED)
+    rows = Application.objects.filter(status=ApplicationStatus.APPROVED, project__is_referral=False)
+    return within_branch_ids(rows.filter(~Exists(live)), branch_ids)
 
 
 def aid_awaiting_second_signature(*, branch_ids: BranchIds) -> QuerySet[Aid]:

@@ -46,7 +46,13 @@ def test_relief_lines_count_what_their_links_show(client, funded_project, distri
     assert _listed(client, district_a, east_lines["relief.applications_to_review"].url) == [to_review]
     assert _listed(client, district_a, east_lines["relief.aid_awaiting_signature"].url) == [cash]
 
+    waiting = register(district_a, east, name="钱学军", id_number=cn_id("19640101", 5)).beneficiary
+    to_pay = approved(funded_project, waiting, registrar=district_a, reviewer=district_b, decider=officer, amount="100")
     city_lines = _lines(officer)
+    assert city_lines["relief.applications_to_disburse"].count == 1  # paid and cash-waiting ones are not
+    assert _listed(client, officer, city_lines["relief.applications_to_disburse"].url) == [to_pay]
+    assert _lines(district_a)["relief.applications_to_disburse"].count == 1
+    assert _lines(west_staff)["relief.applications_to_disburse"].count == 0
     assert city_lines["relief.applications_to_decide"].count == 1
     assert _listed(client, officer, city_lines["relief.applications_to_decide"].url) == [to_decide]
 
