@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from donations.admin.base import XLSX
 from donations.forms.imports import StatementImportForm, StatementMappingForm, column_letter
 from donations.imports import bank
 from donations.imports.base import HeaderNotRecognised, ImportFileError, ParsedRow, preview_rows
@@ -60,9 +61,6 @@ from redcross.scoping import can_access_branch
 
 # rejected rows shown on the page (the command prints all of them)
 ADMIN_MAX_REJECTED_SHOWN = 500
-
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 PENDING_DIR = "imports/pending"
@@ -181,7 +179,7 @@ class DonationImportAdminMixin:
     def import_template_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        response = HttpResponse(build_template_workbook(), content_type=XLSX_TYPE)
+        response = HttpResponse(build_template_workbook(), content_type=XLSX)
         response["Content-Disposition"] = 'attachment; filename="donation-import-template.xlsx"'
         return response
 

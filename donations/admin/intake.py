@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.admin.base import (
+    XLSX,
     ReadOnlyInline,
     WriteOnlyInput,
     correction_changes_table,
@@ -597,7 +598,7 @@ class DonationAdmin(DonationImportAdminMixin, BranchScopedAdmin):
 
             response = HttpResponse(
                 daily_report_xlsx(report),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                content_type=XLSX,
             )
             response["Content-Disposition"] = f'attachment; filename="daily-intake-{day:%Y%m%d}.xlsx"'
             return response

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.models import MAPPING_FIELDS, AmountLayout, Campaign, CampaignStatus
+from redcross.models import Branch
 from redcross.scoping import visible_branch_ids, visible_branches
 
 ADMIN_MAX_BYTES = 2 * 1024 * 1024
@@ -38,7 +39,7 @@ class StatementImportForm(forms.Form):
         if ids is not None:
             # own campaigns and those of the branches above (a branch may take gifts for them)
             paths = list(visible_branches(user).values_list("path", flat=True))
-            above = {int(part) for p in paths for part in p.strip("/").split("/") if part}
+            above = {branch_id for path in paths for branch_id in Branch.lineage_ids(path)}
             campaigns = campaigns.filter(branch_id__in=ids | above)
         self.fields["campaign"].queryset = campaigns
 

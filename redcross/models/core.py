@@ -161,6 +161,12 @@ class Branch(models.Model):
         lookup = f"{field}__path__startswith" if field else "path__startswith"
         return models.Q(**{lookup: ancestor.subtree_prefix()})
 
+    @staticmethod
+    def lineage_ids(path: str) -> list[int]:
+        """The ids along a materialised path ("/1/5/9/"): the branch itself and every branch above
+        it, the city first."""
+        return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+
     def subtree_prefix(self) -> str:
         # an unsaved branch has no path yet: "" would be a prefix of every branch
         if not self.path:

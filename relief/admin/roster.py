@@ -9,12 +9,12 @@ from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 
+from donations.admin.base import XLSX
 from donations.imports.base import ImportFileError, read_bytes
 from redcross.admin import render_admin_page
 from relief.forms.roster import RosterImportForm
 from relief.imports import build_roster_template, roster_import
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_REJECTED_SHOWN = 200
 
 
@@ -38,7 +38,7 @@ class RosterImportAdminMixin:
     def roster_template_view(self, request):
         if not self.has_roster_import_permission(request):
             raise PermissionDenied
-        response = HttpResponse(build_roster_template(), content_type=XLSX_TYPE)
+        response = HttpResponse(build_roster_template(), content_type=XLSX)
         response["Content-Disposition"] = 'attachment; filename="relief-roster-template.xlsx"'
         return response
 

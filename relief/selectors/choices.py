@@ -7,16 +7,15 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from donations.models import AllocationSource, AllocationStatus
+from redcross.models import Branch
 from redcross.scoping import visible_branch_ids
 from relief.models import Application, ApplicationStatus, LivelihoodShare, Project, ProjectKind, ProjectStatus
 
 
 def _ancestor_ids(user) -> list[int]:
-    """The user's branch and the branches above it (the materialised path "/1/5/9/")."""
+    """The user's branch and the branches above it."""
     branch = getattr(user, "branch", None)
-    if branch is None or not branch.path:
-        return []
-    return [int(part) for part in branch.path.strip("/").split("/") if part.isdigit()]
+    return Branch.lineage_ids(branch.path) if branch is not None else []
 
 
 def projects_serving(user) -> QuerySet[Project]:

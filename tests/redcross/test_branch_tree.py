@@ -174,3 +174,9 @@ def test_no_module_reads_the_path_as_a_tree_by_itself():
             if ".path.startswith(" in text.replace("request.path.startswith(", "") or "path__startswith" in text:
                 offenders.append(name)
     assert offenders == []
+
+
+def test_lineage_ids_are_the_branch_and_every_branch_above_it(branch_tree):
+    school, east, city = branch_tree["east_school"], branch_tree["east"], branch_tree["city"]
+    assert Branch.lineage_ids(school.path) == [city.pk, east.pk, school.pk]
+    assert Branch.lineage_ids(city.path) == [city.pk] and Branch.lineage_ids("") == []
